@@ -1,0 +1,13 @@
+"""fastnn: small dense neural networks trained by compiled Numba kernels over one flat θ.
+
+``fastnn.MLP`` runs its arithmetic in cached Numba kernels; ``fastnn.reference.MLP`` has the same
+public API in plain numpy and is the readable truth the kernels are tested against.
+"""
+
+from ._base import History, TrainingDiverged
+from ._layout import Layout
+from .model import MLP
+
+__version__ = "0.1.0"
+
+__all__ = ["MLP", "History", "Layout", "TrainingDiverged", "__version__"]

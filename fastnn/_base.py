@@ -1,0 +1,636 @@
+"""The model class both implementations share: construction, checks, the training driver.
+
+:class:`MLPBase` owns everything that is not arithmetic — argument checking, the flat parameter
+vector and its views, random initialisation, drawing the shuffling permutations, splitting a long
+training run into interruptible chunks, early-stopping and divergence bookkeeping, pickling — so
+the compiled :class:`fastnn.MLP` and the plain-numpy :class:`fastnn.reference.MLP` cannot drift
+apart. A subclass supplies four methods that do the maths: ``_predict_rows``, ``_loss_value``,
+``_loss_gradient`` and ``_train_chunk``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _names
+from ._config import TrainConfig
+from ._spec import NetworkSpec, initial_params
+from ._validation import (
+    as_float_array,
+    check_float,
+    check_int,
+    check_sample_weight,
+    check_X,
+    check_y,
+)
+
+#: Default learning rate of each optimizer (PyTorch's defaults).
+DEFAULT_LEARNING_RATE = {"sgd": 0.01, "adam": 0.001, "adamw": 0.001, "rmsprop": 0.01}
+
+#: A training call hands the kernel about this many row×parameter units of work at a time, so a
+#: KeyboardInterrupt is honoured within a fraction of a second (the kernel itself cannot be
+#: interrupted) while tiny networks still run many epochs per call.
+_CHUNK_WORK = 50_000_000
+#: At most this many permutation entries are drawn ahead (bounds the memory of shuffling).
+_CHUNK_PERMUTATION_ENTRIES = 4_000_000
+
+
+class TrainingDiverged(FloatingPointError):
+    """Training produced a NaN or infinite loss or parameter; θ was restored.
+
+    Attributes
+    ----------
+    epoch : int
+        The 0-based epoch (of this ``fit`` call) whose loss or parameters became non-finite.
+    history : History
+        What was recorded before that epoch.
+    """
+
+    def __init__(self, message: str, epoch: int, history: History):
+        super().__init__(message)
+        self.epoch = epoch
+        self.history = history
+
+
+@dataclass
+class History:
+    """What one ``fit`` call recorded.
+
+    Attributes
+    ----------
+    loss : ndarray
+        Training loss of each completed epoch: the mean of the batch losses weighted by batch size
+        (the sum of them for ``sse``), each measured before its update, plus the L2 penalty.
+    val_loss : ndarray or None
+        Loss on the validation data after each epoch (when validation data was given).
+    full_loss : ndarray or None
+        Loss on the whole training set after epochs 0, k, 2k, … (when ``loss_every=k``).
+    stopped_early : bool
+        Whether early stopping ended training (θ was then restored to ``best_epoch``'s).
+    best_epoch : int or None
+        Epoch with the lowest monitored loss (when early stopping was on).
+    diverged_at : int or None
+        Epoch at which training diverged, if it did.
+    interrupted : bool
+        Whether a KeyboardInterrupt ended training.
+    """
+
+    loss: np.ndarray
+    val_loss: np.ndarray | None = None
+    full_loss: np.ndarray | None = None
+    stopped_early: bool = False
+    best_epoch: int | None = None
+    diverged_at: int | None = None
+    interrupted: bool = False
+
+
+@dataclass
+class OptimizerState:
+    """Optimizer state kept between ``fit`` calls (used with ``keep_optimizer_state=True``)."""
+
+    optimizer: int
+    state: np.ndarray
+    counters: np.ndarray = field(default_factory=lambda: np.zeros(2, dtype=np.int64))
+
+
+def _as_rng(seed: object, argument: str) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"{argument} must be None, an int or a numpy Generator, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"{argument} must be >= 0, got {seed}")
+    return np.random.default_rng(int(seed))
+
+
+class MLPBase:
+    """A dense feed-forward network whose parameters live in one flat vector θ.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        Units per layer, input first: ``(2, 2, 1)`` is two inputs, one hidden layer of two units
+        and one output.
+    activations : str, (str, float) or sequence of them
+        One activation for every layer, or one per layer (``len(layer_sizes) - 1`` of them).
+        Names: ``identity``, ``sigmoid``, ``tanh``, ``relu``, ``leaky_relu``, ``elu``,
+        ``softplus``, ``softmax`` (output layer only). ``("leaky_relu", 0.1)`` sets the negative
+        slope (default 0.01), ``("elu", a)`` sets alpha (default 1.0).
+    loss : str or (str, float)
+        ``mse`` (mean over every output of every row), ``sse`` (sum of squared errors), ``mae``,
+        ``huber`` (``("huber", delta)``, default delta 1.0), ``binary_crossentropy`` (needs a
+        sigmoid output; computed from its logits) or ``categorical_crossentropy`` (needs a
+        softmax output; targets are one-hot rows or probabilities).
+    seed : int, numpy Generator or None
+        Seeds the initial parameters and, later, the shuffling in :meth:`fit`. The same seed gives
+        the same θ and the same training, bit for bit.
+    init : str or None
+        ``normal``, ``uniform``, ``glorot_uniform``, ``glorot_normal``, ``he_uniform`` or
+        ``he_normal``; None chooses He uniform after relu-family layers and Glorot uniform
+        elsewhere.
+    dtype : float64 or float32
+        Dtype of θ; inputs are converted to it.
+    bias : bool
+        Whether layers have bias vectors (the 3-4-1 tutorial network has none).
+    params : array-like or None
+        Start from these parameters instead of random ones (copied; length :attr:`n_params`).
+    """
+
+    def __init__(
+        self,
+        layer_sizes,
+        activations="sigmoid",
+        loss="mse",
+        *,
+        seed=None,
+        init=None,
+        dtype=np.float64,
+        bias=True,
+        params=None,
+    ):
+        self._spec = NetworkSpec.parse(layer_sizes, activations, loss, bias, dtype)
+        self._rng = _as_rng(seed, "seed")
+        if params is None:
+            theta = initial_params(self._spec, init, self._rng)
+        else:
+            if init is not None:
+                raise ValueError("give either params or init, not both")
+            theta = self._checked_params(params)
+        self._attach(theta)
+        self.history_: History | None = None
+        self._optimizer_state: OptimizerState | None = None
+
+    # --- parameters and their views -------------------------------------------------------------
+
+    def _attach(self, theta: np.ndarray) -> None:
+        self._layout = self._spec.layout
+        self._theta = theta
+        self._weights = self._layout.weights(theta)
+        self._biases = self._layout.biases(theta)
+        self._net, self._netf = self._spec.pack()
+
+    def _checked_params(self, params) -> np.ndarray:
+        n = self._spec.layout.n_params
+        theta = as_float_array(params, "params", self._spec.dtype)
+        if theta.ndim != 1 or theta.shape[0] != n:
+            raise ValueError(
+                f"params must be a 1-D array of {n} values for layer_sizes {self._spec.sizes}, "
+                f"got shape {theta.shape}"
+            )
+        if not np.isfinite(theta).all():
+            raise ValueError("params contains NaN or infinity")
+        return theta.copy()
+
+    @property
+    def params(self) -> np.ndarray:
+        """θ: every weight and bias in one C-contiguous 1-D array (the model's own storage)."""
+        return self._theta
+
+    @params.setter
+    def params(self, value) -> None:
+        self._theta[:] = self._checked_params(value)
+
+    @property
+    def weights(self) -> list[np.ndarray]:
+        """``W_k`` of shape ``(layer_sizes[k], layer_sizes[k+1])``: views into :attr:`params`."""
+        return list(self._weights)
+
+    @property
+    def biases(self) -> list[np.ndarray]:
+        """``b_k`` of length ``layer_sizes[k+1]``: views into :attr:`params` (empty if no bias)."""
+        return list(self._biases)
+
+    @property
+    def layer_sizes(self) -> tuple[int, ...]:
+        return self._spec.sizes
+
+    @property
+    def activations(self) -> tuple[str, ...]:
+        return self._spec.activations
+
+    @property
+    def loss_name(self) -> str:
+        return self._spec.loss
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._spec.dtype
+
+    @property
+    def bias(self) -> bool:
+        return self._spec.bias
+
+    @property
+    def n_params(self) -> int:
+        return self._layout.n_params
+
+    @property
+    def layout(self):
+        """The :class:`fastnn._layout.Layout` mapping layers to slices of θ."""
+        return self._layout
+
+    @property
+    def spec(self) -> NetworkSpec:
+        return self._spec
+
+    def copy(self):
+        """An independent model with the same architecture and a copy of θ."""
+        other = self.__class__.__new__(self.__class__)
+        other.__setstate__(self.__getstate__())
+        return other
+
+    def __getstate__(self) -> dict:
+        return {
+            "spec": self._spec,
+            "params": self._theta.copy(),
+            "rng": self._rng.bit_generator.state,
+            "history": self.history_,
+            "optimizer_state": self._optimizer_state,
+        }
+
+    def __setstate__(self, state: dict) -> None:
+        self._spec = state["spec"]
+        rng = np.random.default_rng()
+        rng.bit_generator.state = state["rng"]
+        self._rng = rng
+        self._attach(np.ascontiguousarray(state["params"], dtype=self._spec.dtype).copy())
+        self.history_ = state["history"]
+        self._optimizer_state = state["optimizer_state"]
+
+    def __repr__(self) -> str:
+        d = self._spec.describe()
+        return (
+            f"{type(self).__module__.split('.')[0]}.{type(self).__name__}("
+            f"layer_sizes={tuple(d['layer_sizes'])}, activations={d['activations']}, "
+            f"loss={d['loss']!r}, dtype={d['dtype']}, bias={d['bias']}, n_params={self.n_params})"
+        )
+
+    # --- evaluation ---------------------------------------------------------------------------
+
+    def predict(self, X) -> np.ndarray:
+        """Network outputs for the rows of ``X``.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_inputs) or (n_inputs,)
+            Rows of inputs; a 1-D array is one sample.
+
+        Returns
+        -------
+        ndarray, shape (n_samples, n_outputs) or (n_outputs,) for 1-D ``X``
+            Output-layer activations (probabilities for sigmoid/softmax outputs).
+        """
+        n_in = self._spec.sizes[0]
+        dtype = self._spec.dtype
+        if (
+            type(X) is np.ndarray
+            and X.dtype == dtype
+            and X.ndim == 2
+            and X.shape[1] == n_in
+            and X.shape[0] > 0
+            and X.flags.c_contiguous
+            and X.flags.writeable
+            and X.flags.aligned
+        ):
+            return self._predict_rows(X)
+        array = as_float_array(X, "X", dtype)
+        if array.ndim == 1:
+            if array.shape[0] != n_in:
+                raise ValueError(
+                    f"X is 1-D with {array.shape[0]} values, read as one sample, but the network "
+                    f"expects {n_in} inputs; pass a 2-D array (n_samples, {n_in}) for many rows"
+                )
+            return self._predict_rows(array.reshape(1, n_in))[0]
+        if array.ndim != 2:
+            raise ValueError(
+                f"X must be 1-D (one sample) or 2-D, got {array.ndim}-D shape {array.shape}"
+            )
+        if array.shape[0] == 0:
+            raise ValueError(f"X is empty: it has shape {array.shape}, need at least one row")
+        if array.shape[1] != n_in:
+            raise ValueError(
+                f"X has {array.shape[1]} features per row but the network expects {n_in} "
+                f"(layer_sizes[0])"
+            )
+        return self._predict_rows(array)
+
+    def _data(self, X, y, sample_weight):
+        X = check_X(X, self._spec.sizes[0], self._spec.dtype)
+        Y = check_y(y, X.shape[0], self._spec.sizes[-1], self._spec.dtype)
+        sw = check_sample_weight(sample_weight, X.shape[0], self._spec.dtype)
+        return X, Y, sw
+
+    def loss(self, X, y, sample_weight=None) -> float:
+        """The loss of the network on ``(X, y)`` (see ``loss`` in the class docstring).
+
+        ``y`` may be 1-D for a single-output network. With ``sample_weight`` the per-row losses are
+        averaged with those weights (summed with them for ``sse``).
+        """
+        X, Y, sw = self._data(X, y, sample_weight)
+        return float(self._loss_value(X, Y, sw, 1.0))
+
+    def gradient(self, X, y, sample_weight=None) -> np.ndarray:
+        """``∂loss/∂θ`` on ``(X, y)``: a new array shaped like :attr:`params`.
+
+        Use :attr:`layout` (or ``model.layout.weights(g)``) to view it per layer.
+        """
+        X, Y, sw = self._data(X, y, sample_weight)
+        grad = np.empty_like(self._theta)
+        self._loss_gradient(X, Y, sw, 1.0, grad)
+        return grad
+
+    # --- training ---------------------------------------------------------------------------------
+
+    def fit(
+        self,
+        X,
+        y,
+        epochs=1,
+        learning_rate=None,
+        batch_size=None,
+        *,
+        optimizer="sgd",
+        momentum=0.0,
+        nesterov=False,
+        beta1=0.9,
+        beta2=0.999,
+        eps=1e-8,
+        rho=0.99,
+        weight_decay=None,
+        l2=0.0,
+        clip_norm=None,
+        schedule="constant",
+        power=0.5,
+        step_size=1,
+        gamma=0.1,
+        min_lr=0.0,
+        schedule_epochs=None,
+        shuffle=True,
+        seed=None,
+        sample_weight=None,
+        validation_data=None,
+        patience=None,
+        tol=0.0,
+        loss_every=None,
+        keep_optimizer_state=False,
+    ) -> np.ndarray:
+        """Train the network in place and return the per-epoch training loss.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_inputs)
+        y : array-like, shape (n_samples, n_outputs), or (n_samples,) for one output
+        epochs : int
+            Passes over the data.
+        learning_rate : float, optional
+            Step size η; default 0.01 for sgd and rmsprop, 0.001 for adam and adamw.
+        batch_size : int or None
+            Rows per update: 1 is per-sample (online) SGD, None is full-batch gradient descent.
+            A batch size above ``n_samples`` means full batch. The last batch of an epoch holds
+            the remaining rows when ``n_samples`` is not a multiple of ``batch_size``.
+        optimizer : {"sgd", "adam", "adamw", "rmsprop"}
+        momentum, nesterov : float, bool
+            SGD momentum (0 = plain SGD) and Nesterov momentum, as in ``torch.optim.SGD``.
+        beta1, beta2, eps : float
+            Adam/AdamW moment decay rates and ε (ε is also RMSprop's).
+        rho : float
+            RMSprop's squared-gradient decay rate (``alpha`` in PyTorch).
+        weight_decay : float, optional
+            AdamW's decoupled weight decay λ (default 0.01), applied to weights, not biases.
+        l2 : float
+            L2 penalty ``0.5 * l2 * Σ W²`` added to the loss (weights only).
+        clip_norm : float, optional
+            Clip each gradient to this global L2 norm before the update.
+        schedule : {"constant", "invscaling", "step", "cosine"}
+            Learning rate per epoch: constant; ``η / (1 + rows_seen)^power`` (scikit-learn's
+            inverse scaling); ``η * gamma^(epoch // step_size)``; cosine annealing from η to
+            ``min_lr`` over ``schedule_epochs`` (default ``epochs``).
+        shuffle : bool
+            Visit rows in a new random order each epoch (ignored for full-batch training).
+        seed : int, numpy Generator or None
+            Source of the shuffling; None continues the model's own generator (seeded at
+            construction), so a seeded model trains reproducibly.
+        sample_weight : array-like, shape (n_samples,), optional
+            Non-negative weight of each row in the loss.
+        validation_data : tuple, optional
+            ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``; its loss is recorded after
+            every epoch and drives early stopping.
+        patience : int, optional
+            Stop when the validation loss (the training loss without validation data) has not
+            improved by more than ``tol`` for ``patience`` epochs, and restore the best θ.
+        tol : float
+            Minimum improvement for early stopping.
+        loss_every : int, optional
+            Also record the loss on the whole training set after epochs 0, k, 2k, … (as the
+            tutorials print it) in ``history_.full_loss``.
+        keep_optimizer_state : bool
+            Continue from the optimizer state (momentum, Adam moments, step count) of the previous
+            ``fit`` with the same optimizer instead of starting afresh.
+
+        Returns
+        -------
+        ndarray
+            Training loss of each completed epoch (also in ``history_.loss``).
+
+        Raises
+        ------
+        TrainingDiverged
+            If a loss or parameter became NaN or infinite. θ is restored to its value after the last
+            epoch whose loss was finite; the exception says which epoch and carries the history.
+
+        Notes
+        -----
+        A KeyboardInterrupt stops training between chunks of epochs; θ keeps the last completed
+        epoch's values and ``history_`` records the completed epochs, then the interrupt propagates.
+        """
+        X, Y, sw = self._data(X, y, sample_weight)
+        n = X.shape[0]
+        epochs = check_int(epochs, "epochs")
+        _names.lookup(_names.OPTIMIZERS, optimizer, "optimizer")
+        if learning_rate is None:
+            learning_rate = DEFAULT_LEARNING_RATE[optimizer]
+        learning_rate = check_float(learning_rate, "learning_rate", positive=True)
+        batch = n if batch_size is None else min(check_int(batch_size, "batch_size"), n)
+        momentum = check_float(momentum, "momentum", nonnegative=True)
+        if momentum and optimizer != "sgd":
+            raise ValueError(f"momentum applies to optimizer='sgd' only (got {optimizer!r})")
+        if not isinstance(nesterov, (bool, np.bool_)):
+            raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
+        if nesterov and momentum == 0:
+            raise ValueError("nesterov=True needs momentum > 0")
+        if weight_decay is None:
+            weight_decay = 0.01 if optimizer == "adamw" else 0.0
+        weight_decay = check_float(weight_decay, "weight_decay", nonnegative=True)
+        if weight_decay and optimizer != "adamw":
+            raise ValueError(
+                "weight_decay is AdamW's decoupled decay; for an L2 penalty with "
+                f"optimizer={optimizer!r} use l2="
+            )
+        schedule_code = _names.lookup(_names.SCHEDULES, schedule, "schedule")
+        min_lr = check_float(min_lr, "min_lr", nonnegative=True)
+        if schedule == "cosine" and min_lr >= learning_rate:
+            raise ValueError(f"min_lr must be below learning_rate ({learning_rate}), got {min_lr}")
+        config = TrainConfig(
+            optimizer=_names.OPTIMIZERS[optimizer],
+            learning_rate=learning_rate,
+            momentum=momentum,
+            nesterov=bool(nesterov),
+            beta1=check_float(beta1, "beta1", nonnegative=True, below=1.0),
+            beta2=check_float(beta2, "beta2", nonnegative=True, below=1.0),
+            eps=check_float(eps, "eps", positive=True),
+            rho=check_float(rho, "rho", nonnegative=True, below=1.0),
+            weight_decay=weight_decay,
+            l2=check_float(l2, "l2", nonnegative=True),
+            clip_norm=0.0
+            if clip_norm is None
+            else check_float(clip_norm, "clip_norm", positive=True),
+            schedule=schedule_code,
+            power=check_float(power, "power", nonnegative=True),
+            step_size=check_int(step_size, "step_size"),
+            gamma=check_float(gamma, "gamma", positive=True),
+            min_lr=min_lr,
+            schedule_epochs=epochs
+            if schedule_epochs is None
+            else check_int(schedule_epochs, "schedule_epochs"),
+            batch_size=batch,
+            patience=0 if patience is None else check_int(patience, "patience"),
+            tol=check_float(tol, "tol", nonnegative=True),
+            loss_every=0 if loss_every is None else check_int(loss_every, "loss_every"),
+        )
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
+        rng = self._rng if seed is None else _as_rng(seed, "seed")
+        validation = self._validation(validation_data)
+        return self._run_training(
+            X,
+            Y,
+            sw,
+            config,
+            epochs,
+            bool(shuffle) and batch < n,
+            rng,
+            validation,
+            keep_optimizer_state,
+        )
+
+    def _validation(self, validation_data):
+        if validation_data is None:
+            return None
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise TypeError(
+                "validation_data must be a tuple (X_val, y_val) or "
+                "(X_val, y_val, sample_weight_val)"
+            )
+        X_val = check_X(validation_data[0], self._spec.sizes[0], self._spec.dtype, "X_val")
+        Y_val = check_y(
+            validation_data[1], X_val.shape[0], self._spec.sizes[-1], self._spec.dtype, "y_val"
+        )
+        sw_val = check_sample_weight(
+            validation_data[2] if len(validation_data) == 3 else None,
+            X_val.shape[0],
+            self._spec.dtype,
+        )
+        return X_val, Y_val, sw_val
+
+    def _run_training(self, X, Y, sw, config, epochs, shuffle, rng, validation, keep_state):
+        """The training driver shared by both implementations (inputs already checked)."""
+        n = X.shape[0]
+        dtype = self._spec.dtype
+        previous = self._optimizer_state
+        if keep_state and previous is not None and previous.optimizer == config.optimizer:
+            opt = previous
+        else:
+            opt = OptimizerState(config.optimizer, np.zeros((2, self.n_params), dtype=dtype))
+        self._optimizer_state = opt
+        if validation is None:
+            validation = (
+                np.empty((0, self._spec.sizes[0]), dtype=dtype),
+                np.empty((0, self._spec.sizes[-1]), dtype=dtype),
+                np.empty(0, dtype=dtype),
+            )
+        has_val = validation[0].shape[0] > 0
+        hist = np.full(epochs, np.nan)
+        val_hist = np.full(epochs, np.nan)
+        n_full = 0 if config.loss_every == 0 else (epochs - 1) // config.loss_every + 1
+        full_hist = np.full(n_full, np.nan)
+        es = np.array([np.inf, -1.0, 0.0])
+        best_theta = self._theta.copy() if config.patience else np.empty(0, dtype=dtype)
+        per_chunk = max(1, _CHUNK_WORK // max(1, n * self.n_params))
+        if shuffle:
+            per_chunk = min(per_chunk, max(1, _CHUNK_PERMUTATION_ENTRIES // n))
+        no_perms = np.empty((0, 0), dtype=np.int64)
+
+        status, done = _names.STATUS_OK, 0
+        interrupted = False
+        try:
+            while done < epochs:
+                count = min(per_chunk, epochs - done)
+                perms = (
+                    np.stack([rng.permutation(n) for _ in range(count)]) if shuffle else no_perms
+                )
+                status, ran = self._train_chunk(
+                    X,
+                    Y,
+                    sw,
+                    perms,
+                    done,
+                    count,
+                    config,
+                    opt.state,
+                    opt.counters,
+                    es,
+                    best_theta,
+                    hist,
+                    *validation,
+                    val_hist,
+                    full_hist,
+                )
+                done += ran
+                if status != _names.STATUS_OK:
+                    break
+        except KeyboardInterrupt:
+            interrupted = True
+            # the chunk that was running finished (kernels are not interruptible): count the
+            # epochs it recorded
+            done = int(np.argmax(np.isnan(hist))) if np.isnan(hist).any() else epochs
+            raise
+        finally:
+            used = math.ceil(done / config.loss_every) if config.loss_every else 0
+            self.history_ = History(
+                loss=hist[:done].copy(),
+                val_loss=val_hist[:done].copy() if has_val else None,
+                full_loss=full_hist[:used].copy() if config.loss_every else None,
+                stopped_early=status == _names.STATUS_EARLY_STOP,
+                best_epoch=int(es[1]) if config.patience and es[1] >= 0 else None,
+                diverged_at=done if status == _names.STATUS_DIVERGED else None,
+                interrupted=interrupted,
+            )
+        if status == _names.STATUS_DIVERGED:
+            raise TrainingDiverged(
+                f"training diverged in epoch {done} (0-based): the loss or the parameters became "
+                f"NaN or infinite. The parameters were restored to their values before that epoch. "
+                f"Try a smaller learning_rate (was {config.learning_rate:g}), gradient clipping "
+                f"(clip_norm=...) or scaled inputs.",
+                done,
+                self.history_,
+            )
+        return self.history_.loss
+
+    # --- implemented by the compiled and the reference model ----------------------------------
+
+    def _predict_rows(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _loss_value(self, X, Y, sw, loss_scale) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _loss_gradient(self, X, Y, sw, loss_scale, grad) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _train_chunk(self, *args):  # pragma: no cover - abstract
+        raise NotImplementedError

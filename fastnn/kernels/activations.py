@@ -1,0 +1,111 @@
+"""Activation kernels: an activation applied in place, and derivatives from the outputs.
+
+Each activation is chosen by its integer code from :mod:`fastnn._names`. The branch on the code
+sits outside the loops, so each loop body is a single formula that LLVM can vectorise. Kernels
+work on a contiguous range ``buf[start:stop]`` of a flat workspace (a block of rows of one layer)
+so that no array view is created per step, and call no function that takes an array (see
+:mod:`fastnn.kernels._jit` for why).
+
+Derivatives are written in terms of the activation's *output* ``a = f(z)`` (as scikit-learn does),
+so the backward pass needs no stored pre-activations:
+
+=============  ==============================  ======================================
+name           f(z)                            f'(z) from a = f(z)
+=============  ==============================  ======================================
+identity       z                               1
+sigmoid        1 / (1 + exp(-z))               a (1 - a)
+tanh           tanh z                          1 - a²
+relu           max(z, 0)                       1 if a > 0 else 0
+leaky_relu     z if z > 0 else s·z             1 if a > 0 else s          (s ≥ 0)
+elu            z if z > 0 else α(exp(z) - 1)   1 if a > 0 else a + α      (α > 0)
+softplus       max(z,0) + log1p(exp(-|z|))     -expm1(-a)  (= sigmoid(z))
+softmax        exp(z_j) / Σ_k exp(z_k)         used only fused with cross-entropy
+=============  ==============================  ======================================
+"""
+
+import numpy as np
+
+from .._names import ELU, IDENTITY, LEAKY_RELU, RELU, SIGMOID, SOFTMAX, SOFTPLUS, TANH
+from ._jit import _refs_end_here, jit, jit_inline
+
+
+@jit
+def _activation_scalar(code, param, z):
+    """``f(z)`` for one value (the activations without a dedicated loop in :func:`_activate`)."""
+    if code == TANH:
+        return np.tanh(z)
+    if code == LEAKY_RELU:
+        return z if z >= 0.0 else param * z
+    if code == ELU:
+        return z if z >= 0.0 else param * np.expm1(z)
+    if code == SOFTPLUS:
+        return max(z, 0.0) + np.log1p(np.exp(-abs(z)))
+    return z
+
+
+@jit_inline
+def _activate(code, param, buf, start, stop, n_cols):
+    """In place: ``buf[start:stop] = f(buf[start:stop])``, rows of ``n_cols`` values each.
+
+    Sigmoid and relu (the common hidden layers) have their own loops; softmax works row by row;
+    the others go through :func:`_activation_scalar`.
+    """
+    if code == SIGMOID:
+        for p in range(start, stop):
+            buf[p] = 1.0 / (1.0 + np.exp(-buf[p]))
+    elif code == RELU:
+        for p in range(start, stop):
+            if buf[p] < 0.0:
+                buf[p] = 0.0
+    elif code == SOFTMAX:
+        for r in range((stop - start) // n_cols):
+            row = start + r * n_cols
+            m = buf[row]
+            for p in range(row + 1, row + n_cols):
+                m = max(m, buf[p])
+            s = 0.0
+            for p in range(row, row + n_cols):
+                e = np.exp(buf[p] - m)
+                buf[p] = e
+                s += e
+            for p in range(row, row + n_cols):
+                buf[p] /= s
+    elif code != IDENTITY:
+        for p in range(start, stop):
+            buf[p] = _activation_scalar(code, param, buf[p])
+    _refs_end_here(buf)
+
+
+@jit
+def _derivative_from_output(code, param, a):
+    """``f'(z)`` of activation ``code`` written in terms of its output ``a = f(z)``."""
+    if code == SIGMOID:
+        return a * (1.0 - a)
+    if code == TANH:
+        return 1.0 - a * a
+    if code == RELU:
+        return 1.0 if a > 0.0 else 0.0
+    if code == LEAKY_RELU:
+        return 1.0 if a > 0.0 else param
+    if code == ELU:
+        return 1.0 if a > 0.0 else a + param
+    if code == SOFTPLUS:
+        return -np.expm1(-a)
+    return 1.0
+
+
+@jit_inline
+def _scale_derivative_rows(code, param, A, a_start, D, row, count):
+    """In place: ``D[row, :count] *= f'(z)``, from the outputs ``A[a_start : a_start + count]``."""
+    if code == SIGMOID:
+        for p in range(count):
+            a = A[a_start + p]
+            D[row, p] *= a * (1.0 - a)
+    elif code == RELU:
+        for p in range(count):
+            if A[a_start + p] <= 0.0:
+                D[row, p] = 0.0
+    elif code != IDENTITY:
+        for p in range(count):
+            D[row, p] *= _derivative_from_output(code, param, A[a_start + p])
+    _refs_end_here(A, D)

@@ -1,0 +1,256 @@
+"""Dense-layer kernels: the network description, forward and backward passes.
+
+A network reaches the kernels as two small arrays built by
+:meth:`fastnn._spec.NetworkSpec.pack`:
+
+``net`` (int64)
+    ``[L, sizes[0..L], w_off[0..L-1], b_off[0..L-1], act[0..L-1], loss]`` — the number of layers,
+    units per layer, the offsets of ``W_k`` and ``b_k`` in θ (``-1``: no bias), the activation
+    code of each layer and the loss code. Read it with the accessors below.
+``netf`` (float64)
+    ``[act_param[0..L-1], loss_param]``.
+
+Workspaces are flat arrays allocated once per kernel call. ``acts`` holds the output of every
+layer for a block of up to ``cap`` rows, layer ``k`` at ``acts[offsets[k]:]`` row-major with
+``sizes[k]`` values per row (layer 0 is the input block). ``zout`` holds the output layer's
+pre-activations (the logits the fused cross-entropies need), ``deltas`` two rows that hold the
+deltas of consecutive layers during backpropagation.
+
+Per-step loops index these flat arrays directly rather than building reshaped views: for the tiny
+networks of the tutorials, creating views costs more than the arithmetic. When a layer's work is
+large (:data:`fastnn.kernels._jit.BLAS_MIN_WORK` multiply-adds or more) the product goes to BLAS
+through ``np.dot`` on views instead, where the view cost is negligible.
+"""
+
+import numpy as np
+
+from ._jit import BLAS_MIN_WORK, _refs_end_here, jit, jit_inline
+from .activations import _activate, _scale_derivative_rows
+
+# --- reading `net` -------------------------------------------------------------------------------
+
+
+@jit
+def _n_layers(net):
+    return net[0]
+
+
+@jit
+def _size(net, k):
+    """Units of layer ``k`` (0 = inputs, ``L`` = outputs)."""
+    return net[1 + k]
+
+
+@jit
+def _w_off(net, k):
+    """Offset of ``W_k`` in θ."""
+    return net[net[0] + 2 + k]
+
+
+@jit
+def _b_off(net, k):
+    """Offset of ``b_k`` in θ, or -1 when the network has no biases."""
+    return net[2 * net[0] + 2 + k]
+
+
+@jit
+def _act(net, k):
+    """Activation code of dense layer ``k`` (the one producing layer ``k + 1``)."""
+    return net[3 * net[0] + 2 + k]
+
+
+@jit
+def _loss_code(net):
+    return net[4 * net[0] + 2]
+
+
+@jit
+def _act_offsets(net, cap):
+    """Start of each layer's block in the ``acts`` workspace, and the workspace length."""
+    n = _n_layers(net) + 1
+    offsets = np.empty(n, dtype=np.int64)
+    total = 0
+    for k in range(n):
+        offsets[k] = total
+        total += cap * _size(net, k)
+    return offsets, total
+
+
+@jit
+def _widest(net):
+    """Largest layer width after the input (sizes the delta buffers)."""
+    widest = 1
+    for k in range(1, _n_layers(net) + 1):
+        widest = max(widest, _size(net, k))
+    return widest
+
+
+# --- one layer at a time -----------------------------------------------------------------------
+#
+# The hand-written loops are inlined into the per-step loop. The BLAS versions create views of the
+# workspaces, which costs reference counting, so they are separate (not inlined) functions: a
+# reference-count operation anywhere inside an inlined helper would keep LLVM from removing the
+# helper's own reference counts (see fastnn.kernels._jit).
+
+
+@jit
+def _uses_blas(net, k, rows):
+    """Whether layer ``k``'s products over ``rows`` rows are large enough to go to BLAS."""
+    return rows * _size(net, k) * _size(net, k + 1) >= BLAS_MIN_WORK
+
+
+@jit_inline
+def _dense_forward(theta, net, acts, offsets, k, rows):
+    """``Z = A_k @ W_k + b_k`` into layer ``k+1``'s block by loops (bias first, then products)."""
+    n_in = _size(net, k)
+    n_out = _size(net, k + 1)
+    w = _w_off(net, k)
+    b = _b_off(net, k)
+    a_in = offsets[k]
+    a_out = offsets[k + 1]
+    for i in range(rows):
+        row = a_out + i * n_out
+        for j in range(n_out):
+            acts[row + j] = theta[b + j] if b >= 0 else 0.0
+        for p in range(n_in):
+            x = acts[a_in + i * n_in + p]
+            wrow = w + p * n_out
+            for j in range(n_out):
+                acts[row + j] += x * theta[wrow + j]
+    _refs_end_here(theta, net, acts, offsets)
+
+
+@jit
+def _dense_forward_blas(theta, net, acts, offsets, k, rows):
+    """:func:`_dense_forward` with the product done by BLAS (``np.dot``)."""
+    n_in = _size(net, k)
+    n_out = _size(net, k + 1)
+    w = _w_off(net, k)
+    b = _b_off(net, k)
+    a_in = offsets[k]
+    a_out = offsets[k + 1]
+    np.dot(
+        acts[a_in : a_in + rows * n_in].reshape(rows, n_in),
+        theta[w : w + n_in * n_out].reshape(n_in, n_out),
+        acts[a_out : a_out + rows * n_out].reshape(rows, n_out),
+    )
+    if b >= 0:
+        for i in range(rows):
+            for j in range(n_out):
+                acts[a_out + i * n_out + j] += theta[b + j]
+
+
+@jit_inline
+def _finish_layer(net, netf, acts, offsets, zout, k, rows):
+    """Activation of layer ``k+1`` in place; the output layer's logits are kept in ``zout``."""
+    n_out = _size(net, k + 1)
+    a_out = offsets[k + 1]
+    count = rows * n_out
+    if k == _n_layers(net) - 1:
+        for p in range(count):
+            zout[p] = acts[a_out + p]
+    _activate(_act(net, k), netf[k], acts, a_out, a_out + count, n_out)
+    _refs_end_here(net, netf, acts, offsets, zout)
+
+
+@jit_inline
+def _dense_backward(theta, net, netf, acts, offsets, k, rows, deltas, cur, grad):
+    """Gradients of layer ``k`` from ``D = deltas[cur]``, and the delta of the layer below.
+
+    ``dW_k = A_k.T @ D`` and ``db_k = Σ_rows D`` go into ``grad``; for ``k > 0``,
+    ``deltas[1 - cur] = (D @ W_k.T) * f'(A_k)`` with ``f`` the activation that produced ``A_k``.
+    """
+    n_in = _size(net, k)
+    n_out = _size(net, k + 1)
+    w = _w_off(net, k)
+    b = _b_off(net, k)
+    a_in = offsets[k]
+    nxt = 1 - cur
+    for p in range(w, w + n_in * n_out):
+        grad[p] = 0.0
+    for i in range(rows):
+        for p in range(n_in):
+            x = acts[a_in + i * n_in + p]
+            wrow = w + p * n_out
+            for j in range(n_out):
+                grad[wrow + j] += x * deltas[cur, i * n_out + j]
+    if b >= 0:
+        for j in range(n_out):
+            grad[b + j] = 0.0
+        for i in range(rows):
+            for j in range(n_out):
+                grad[b + j] += deltas[cur, i * n_out + j]
+    if k > 0:
+        for i in range(rows):
+            for p in range(n_in):
+                s = 0.0
+                wrow = w + p * n_out
+                for j in range(n_out):
+                    s += deltas[cur, i * n_out + j] * theta[wrow + j]
+                deltas[nxt, i * n_in + p] = s
+        _scale_derivative_rows(_act(net, k - 1), netf[k - 1], acts, a_in, deltas, nxt, rows * n_in)
+    _refs_end_here(theta, net, netf, acts, offsets, deltas, grad)
+
+
+@jit
+def _dense_backward_blas(theta, net, netf, acts, offsets, k, rows, deltas, cur, grad):
+    """:func:`_dense_backward` with the products done by BLAS (``np.dot``)."""
+    n_in = _size(net, k)
+    n_out = _size(net, k + 1)
+    w = _w_off(net, k)
+    b = _b_off(net, k)
+    a_in = offsets[k]
+    nxt = 1 - cur
+    D = deltas[cur, : rows * n_out].reshape(rows, n_out)
+    np.dot(
+        acts[a_in : a_in + rows * n_in].reshape(rows, n_in).T,
+        D,
+        grad[w : w + n_in * n_out].reshape(n_in, n_out),
+    )
+    if b >= 0:
+        for j in range(n_out):
+            grad[b + j] = 0.0
+        for i in range(rows):
+            for j in range(n_out):
+                grad[b + j] += D[i, j]
+    if k > 0:
+        np.dot(
+            D,
+            theta[w : w + n_in * n_out].reshape(n_in, n_out).T,
+            deltas[nxt, : rows * n_in].reshape(rows, n_in),
+        )
+        _scale_derivative_rows(_act(net, k - 1), netf[k - 1], acts, a_in, deltas, nxt, rows * n_in)
+
+
+# --- whole passes (for prediction, evaluation and full gradients; the training loop runs the same
+# --- layer loops inline) --------------------------------------------------------------------------
+
+
+@jit
+def _forward(theta, net, netf, acts, offsets, zout, rows):
+    """Forward pass over the first ``rows`` rows of the input block already in ``acts``.
+
+    Writes every layer's output into ``acts`` and the output layer's logits into ``zout``.
+    """
+    for k in range(_n_layers(net)):
+        if _uses_blas(net, k, rows):
+            _dense_forward_blas(theta, net, acts, offsets, k, rows)
+        else:
+            _dense_forward(theta, net, acts, offsets, k, rows)
+        _finish_layer(net, netf, acts, offsets, zout, k, rows)
+
+
+@jit
+def _backward(theta, net, netf, acts, offsets, rows, deltas, grad):
+    """Backward pass: ``grad = ∂loss/∂θ`` given ``deltas[0, :rows*n_out] = ∂loss/∂Z`` of the output.
+
+    The two rows of ``deltas`` (each at least ``rows * widest`` long) take turns holding the delta
+    of the current layer, so both are overwritten.
+    """
+    cur = 0
+    for k in range(_n_layers(net) - 1, -1, -1):
+        if _uses_blas(net, k, rows):
+            _dense_backward_blas(theta, net, netf, acts, offsets, k, rows, deltas, cur, grad)
+        else:
+            _dense_backward(theta, net, netf, acts, offsets, k, rows, deltas, cur, grad)
+        cur = 1 - cur

@@ -1,0 +1,429 @@
+"""The compiled entry points: prediction, loss, gradient and whole training loops.
+
+These are the only kernels the Python side calls. Each allocates its workspaces once, at the
+start of the call, then runs allocation-free loops. None of them checks its arguments: the public
+wrappers in :mod:`fastnn._base` have already converted and validated everything (dtype,
+C-contiguity, shapes, finiteness), so a kernel never raises.
+"""
+
+import numpy as np
+
+from .._config import (
+    HP_CLIP_NORM,
+    HP_L2,
+    HP_LOSS_SCALE,
+    HP_TOL,
+    IC_BATCH_SIZE,
+    IC_L2_PER_BATCH,
+    IC_LOSS_EVERY,
+    IC_PATIENCE,
+)
+from .._names import SSE, STATUS_DIVERGED, STATUS_EARLY_STOP, STATUS_OK
+from ._jit import ROW_BLOCK, _refs_end_here, jit, jit_inline
+from .dense import (
+    _act,
+    _act_offsets,
+    _backward,
+    _dense_backward,
+    _dense_backward_blas,
+    _dense_forward,
+    _dense_forward_blas,
+    _finish_layer,
+    _forward,
+    _loss_code,
+    _n_layers,
+    _size,
+    _uses_blas,
+    _widest,
+)
+from .losses import _loss_norm, _loss_rows
+from .optimizers import _l2_penalty, _learning_rate, _optimizer_step, _regularise_and_clip
+
+
+@jit
+def _workspace(theta, net, cap):
+    """Allocate the per-call buffers for blocks of up to ``cap`` rows."""
+    offsets, total = _act_offsets(net, cap)
+    acts = np.empty(total, dtype=theta.dtype)
+    zout = np.empty(cap * _size(net, _n_layers(net)), dtype=theta.dtype)
+    return acts, offsets, zout
+
+
+@jit_inline
+def _weight_sum(sw, rows):
+    """Sum of the first ``rows`` sample weights, or ``rows`` when there are none."""
+    s = 0.0
+    if sw.shape[0] == 0:
+        s = float(rows)
+    else:
+        for i in range(rows):
+            s += sw[i]
+    _refs_end_here(sw)
+    return s
+
+
+@jit_inline
+def _all_finite(a):
+    finite = True
+    for p in range(a.shape[0]):
+        finite = finite and np.isfinite(a[p])
+    _refs_end_here(a)
+    return finite
+
+
+@jit_inline
+def _copy_state(theta, state, counters, theta_to, state_to, counters_to):
+    """Copy θ, the optimizer state and the counters into the ``*_to`` arrays (same shapes)."""
+    for p in range(theta.shape[0]):
+        theta_to[p] = theta[p]
+        state_to[0, p] = state[0, p]
+        state_to[1, p] = state[1, p]
+    counters_to[0] = counters[0]
+    counters_to[1] = counters[1]
+    _refs_end_here(theta, state, counters, theta_to, state_to, counters_to)
+
+
+@jit
+def _load_rows(acts, X, start, rows):
+    """Copy rows ``start … start+rows-1`` of ``X`` into the input block; index of a non-finite row.
+
+    Returns -1 when every copied value is finite.
+    """
+    n_in = X.shape[1]
+    bad = -1
+    for i in range(rows):
+        for j in range(n_in):
+            x = X[start + i, j]
+            if bad < 0 and not np.isfinite(x):
+                bad = start + i
+            acts[i * n_in + j] = x
+    return bad
+
+
+@jit
+def _evaluate(theta, net, netf, X, Y, sw, acts, offsets, zout, cap, loss_scale):
+    """Loss of the whole data set ``(X, Y, sw)``, walked in blocks of ``cap`` rows."""
+    L = _n_layers(net)
+    n_out = _size(net, L)
+    loss = _loss_code(net)
+    n = X.shape[0]
+    weighted = sw.shape[0] > 0
+    total = 0.0
+    wsum = 0.0
+    for block in range((n + cap - 1) // cap):
+        start = block * cap
+        rows = min(cap, n - start)
+        _load_rows(acts, X, start, rows)
+        _forward(theta, net, netf, acts, offsets, zout, rows)
+        swb = sw[start : start + rows] if weighted else sw
+        total += _loss_rows(
+            loss,
+            netf[L],
+            _act(net, L - 1),
+            netf[L - 1],
+            acts,
+            offsets[L],
+            zout,
+            Y[start : start + rows],
+            swb,
+            rows,
+            n_out,
+            Y,
+            0.0,
+        )
+        wsum += _weight_sum(swb, rows)
+    return loss_scale * total / _loss_norm(loss, wsum, n_out)
+
+
+@jit
+def _predict(theta, net, netf, X, out):
+    """``out = network(X)``; returns the index of the first row holding NaN/inf, or -1."""
+    L = _n_layers(net)
+    n_out = _size(net, L)
+    n = X.shape[0]
+    cap = min(ROW_BLOCK, n)
+    acts, offsets, zout = _workspace(theta, net, cap)
+    p_off = offsets[L]
+    bad = -1
+    for block in range((n + cap - 1) // cap):
+        start = block * cap
+        rows = min(cap, n - start)
+        bad_here = _load_rows(acts, X, start, rows)
+        if bad < 0:
+            bad = bad_here
+        _forward(theta, net, netf, acts, offsets, zout, rows)
+        for i in range(rows):
+            for j in range(n_out):
+                out[start + i, j] = acts[p_off + i * n_out + j]
+    return bad
+
+
+@jit
+def _loss(theta, net, netf, X, Y, sw, loss_scale):
+    """Loss of the network on ``(X, Y)`` with optional sample weights ``sw``."""
+    cap = min(ROW_BLOCK, X.shape[0])
+    acts, offsets, zout = _workspace(theta, net, cap)
+    return _evaluate(theta, net, netf, X, Y, sw, acts, offsets, zout, cap, loss_scale)
+
+
+@jit
+def _loss_and_gradient(theta, net, netf, X, Y, sw, loss_scale, grad):
+    """Loss on ``(X, Y)``; writes ``∂loss/∂θ`` into ``grad``. Works in blocks of rows."""
+    L = _n_layers(net)
+    n_out = _size(net, L)
+    loss = _loss_code(net)
+    n = X.shape[0]
+    cap = min(ROW_BLOCK, n)
+    acts, offsets, zout = _workspace(theta, net, cap)
+    deltas = np.empty((2, cap * _widest(net)), dtype=theta.dtype)
+    block_grad = np.empty_like(grad)
+    weighted = sw.shape[0] > 0
+    norm = _loss_norm(loss, _weight_sum(sw, n), n_out)
+    scale = loss_scale / norm
+    total = 0.0
+    grad[:] = 0.0
+    for block in range((n + cap - 1) // cap):
+        start = block * cap
+        rows = min(cap, n - start)
+        _load_rows(acts, X, start, rows)
+        _forward(theta, net, netf, acts, offsets, zout, rows)
+        swb = sw[start : start + rows] if weighted else sw
+        total += _loss_rows(
+            loss,
+            netf[L],
+            _act(net, L - 1),
+            netf[L - 1],
+            acts,
+            offsets[L],
+            zout,
+            Y[start : start + rows],
+            swb,
+            rows,
+            n_out,
+            deltas,
+            scale,
+        )
+        _backward(theta, net, netf, acts, offsets, rows, deltas, block_grad)
+        grad += block_grad
+    return loss_scale * total / norm
+
+
+@jit
+def _train_epochs(
+    theta,
+    net,
+    netf,
+    X,
+    Y,
+    sw,
+    perms,
+    first_epoch,
+    n_epochs,
+    hp,
+    ic,
+    state,
+    counters,
+    es,
+    best_theta,
+    hist,
+    val_X,
+    val_Y,
+    val_sw,
+    val_hist,
+    full_hist,
+):
+    """Train for epochs ``first_epoch … first_epoch + n_epochs - 1``, all in compiled code.
+
+    Parameters
+    ----------
+    theta : 1-D array
+        Parameters, updated in place.
+    net, netf : arrays
+        Network description (see :mod:`fastnn.kernels.dense`).
+    X, Y, sw : arrays
+        Training rows, targets and sample weights (``sw`` empty: unit weights).
+    perms : 2-D int64 array
+        Row order of each epoch of this call, ``(n_epochs, n_rows)``; shape ``(0, 0)`` keeps the
+        data order.
+    hp, ic : arrays
+        Packed :class:`fastnn._config.TrainConfig`.
+    state : 2-D array
+        Optimizer state ``(2, n_params)``, updated in place.
+    counters : int64 array
+        ``[optimizer steps taken, rows trained on]``, updated in place.
+    es : float64 array
+        Early-stopping state ``[best loss, best epoch, epochs without improvement]``.
+    best_theta : 1-D array
+        θ at the best epoch so far (written when early stopping is on).
+    hist, val_hist, full_hist : float64 arrays
+        Per-epoch training loss, validation loss and every-k-epochs whole-set loss, indexed by the
+        epoch number of the whole ``fit`` (``full_hist`` by ``epoch // loss_every``).
+
+    Returns
+    -------
+    status, epochs_done : int, int
+        ``STATUS_OK`` after all epochs; ``STATUS_EARLY_STOP`` when patience ran out (θ is the best
+        θ); ``STATUS_DIVERGED`` when an epoch produced a non-finite loss or θ (θ, the optimizer
+        state and the counters are restored to their values before that epoch, which is not
+        counted in ``epochs_done``).
+    """
+    L = _n_layers(net)
+    loss = _loss_code(net)
+    out_code = _act(net, L - 1)
+    n = X.shape[0]
+    n_in = _size(net, 0)
+    n_out = _size(net, L)
+    B = min(ic[IC_BATCH_SIZE], n)
+    shuffled = perms.shape[0] > 0
+    weighted = sw.shape[0] > 0
+    has_val = val_X.shape[0] > 0
+    loss_scale = hp[HP_LOSS_SCALE]
+    l2 = hp[HP_L2]
+    l2_per_batch = ic[IC_L2_PER_BATCH] != 0
+    clip_norm = hp[HP_CLIP_NORM]
+    patience = ic[IC_PATIENCE]
+    loss_every = ic[IC_LOSS_EVERY]
+    sum_loss = loss == SSE
+
+    # --- workspaces, allocated once for the whole call
+    acts, offsets, zout = _workspace(theta, net, B)
+    p_off = offsets[L]
+    deltas = np.empty((2, B * _widest(net)), dtype=theta.dtype)
+    grad = np.empty_like(theta)
+    Yb = np.empty((B, n_out), dtype=theta.dtype)
+    swb = np.empty(B if weighted else 0, dtype=theta.dtype)
+    theta_backup = np.empty_like(theta)
+    state_backup = np.empty_like(state)
+    counters_backup = counters.copy()
+    eval_cap = min(ROW_BLOCK, max(n, val_X.shape[0]))
+    eval_acts, eval_offsets, eval_zout = _workspace(theta, net, eval_cap)
+    # full-batch training in data order loads the rows once
+    load_once = B == n and not shuffled
+    loaded = False
+
+    for epoch in range(first_epoch, first_epoch + n_epochs):
+        local = epoch - first_epoch
+        lr = _learning_rate(hp, ic, epoch, counters[1])
+        _copy_state(theta, state, counters, theta_backup, state_backup, counters_backup)
+        epoch_sum = 0.0
+        epoch_weight = 0.0
+        finite = True
+        for block in range((n + B - 1) // B):
+            start = block * B
+            rows = min(B, n - start)
+            if not (load_once and loaded):
+                for r in range(rows):
+                    src = perms[local, start + r] if shuffled else start + r
+                    for j in range(n_in):
+                        acts[r * n_in + j] = X[src, j]
+                    for j in range(n_out):
+                        Yb[r, j] = Y[src, j]
+                    if weighted:
+                        swb[r] = sw[src]
+                loaded = True
+            # forward and backward passes, layer by layer (written out here rather than calling
+            # _forward/_backward, so that the inlined loops of small layers cost no call)
+            for k in range(L):
+                if _uses_blas(net, k, rows):
+                    _dense_forward_blas(theta, net, acts, offsets, k, rows)
+                else:
+                    _dense_forward(theta, net, acts, offsets, k, rows)
+                _finish_layer(net, netf, acts, offsets, zout, k, rows)
+            wsum = _weight_sum(swb, rows)
+            norm = _loss_norm(loss, wsum, n_out)
+            batch_loss = (
+                loss_scale
+                * _loss_rows(
+                    loss,
+                    netf[L],
+                    out_code,
+                    netf[L - 1],
+                    acts,
+                    p_off,
+                    zout,
+                    Yb,
+                    swb,
+                    rows,
+                    n_out,
+                    deltas,
+                    loss_scale / norm,
+                )
+                / norm
+            )
+            cur = 0
+            for k in range(L - 1, -1, -1):
+                if _uses_blas(net, k, rows):
+                    _dense_backward_blas(
+                        theta, net, netf, acts, offsets, k, rows, deltas, cur, grad
+                    )
+                else:
+                    _dense_backward(theta, net, netf, acts, offsets, k, rows, deltas, cur, grad)
+                cur = 1 - cur
+            l2_step = l2 / wsum if l2_per_batch else l2
+            if l2_step != 0.0:
+                batch_loss += 0.5 * l2_step * _l2_penalty(theta, net)
+            _regularise_and_clip(theta, grad, net, l2_step, clip_norm)
+            counters[0] += 1
+            _optimizer_step(theta, grad, state, hp, ic, lr, counters[0], net)
+            counters[1] += rows
+            if sum_loss:
+                epoch_sum += batch_loss
+            else:
+                epoch_sum += batch_loss * wsum
+                epoch_weight += wsum
+            if not np.isfinite(batch_loss):
+                finite = False
+                break
+        epoch_loss = epoch_sum if sum_loss else epoch_sum / epoch_weight
+        finite = finite and np.isfinite(epoch_loss) and _all_finite(theta)
+        val_loss = 0.0
+        if finite and has_val:
+            val_loss = _evaluate(
+                theta,
+                net,
+                netf,
+                val_X,
+                val_Y,
+                val_sw,
+                eval_acts,
+                eval_offsets,
+                eval_zout,
+                eval_cap,
+                loss_scale,
+            )
+            finite = np.isfinite(val_loss)
+        if not finite:
+            _copy_state(theta_backup, state_backup, counters_backup, theta, state, counters)
+            return STATUS_DIVERGED, local
+        hist[epoch] = epoch_loss
+        if has_val:
+            val_hist[epoch] = val_loss
+        if loss_every > 0 and epoch % loss_every == 0:
+            full_hist[epoch // loss_every] = _evaluate(
+                theta,
+                net,
+                netf,
+                X,
+                Y,
+                sw,
+                eval_acts,
+                eval_offsets,
+                eval_zout,
+                eval_cap,
+                loss_scale,
+            )
+        if patience > 0:
+            monitored = val_loss if has_val else epoch_loss
+            if monitored < es[0] - hp[HP_TOL]:
+                es[0] = monitored
+                es[1] = epoch
+                es[2] = 0
+                for p in range(theta.shape[0]):
+                    best_theta[p] = theta[p]
+            else:
+                es[2] += 1
+                if es[2] >= patience:
+                    for p in range(theta.shape[0]):
+                        theta[p] = best_theta[p]
+                    return STATUS_EARLY_STOP, local + 1
+    return STATUS_OK, n_epochs

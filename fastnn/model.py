@@ -1,0 +1,94 @@
+"""The compiled model: :class:`MLP`, whose arithmetic runs in the Numba kernels."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._base import MLPBase
+from .kernels.train import _loss, _loss_and_gradient, _predict, _train_epochs
+
+
+class MLP(MLPBase):
+    __doc__ = (
+        (MLPBase.__doc__ or "")
+        + """
+    Notes
+    -----
+    Prediction, loss, gradient and whole training loops run as compiled, cached Numba kernels that
+    release the GIL: different models can be used from different threads at once. One model must
+    not be trained from two threads at the same time (both would update the same θ); predicting
+    with a model while another thread trains it reads θ mid-update.
+
+    Examples
+    --------
+    >>> import fastnn
+    >>> net = fastnn.MLP((2, 2, 1), "sigmoid", loss="mse", seed=0)
+    >>> X = [[-2, -1], [25, 6], [17, 4], [-15, -6]]
+    >>> y = [1, 0, 0, 1]
+    >>> losses = net.fit(X, y, epochs=1000, learning_rate=0.1, batch_size=1, shuffle=False)
+    >>> bool(losses[-1] < losses[0])
+    True
+    >>> net.predict([[-7, -3], [20, 2]]).round(2).ravel().tolist()
+    [0.96, 0.04]
+    """
+    )
+
+    def _predict_rows(self, X: np.ndarray) -> np.ndarray:
+        out = np.empty((X.shape[0], self._spec.sizes[-1]), dtype=self._spec.dtype)
+        bad = _predict(self._theta, self._net, self._netf, X, out)
+        if bad >= 0:
+            raise ValueError(
+                f"X contains NaN or infinity (first in row {bad}); remove or impute those values"
+            )
+        return out
+
+    def _loss_value(self, X, Y, sw, loss_scale):
+        return _loss(self._theta, self._net, self._netf, X, Y, sw, loss_scale)
+
+    def _loss_gradient(self, X, Y, sw, loss_scale, grad):
+        return _loss_and_gradient(self._theta, self._net, self._netf, X, Y, sw, loss_scale, grad)
+
+    def _train_chunk(
+        self,
+        X,
+        Y,
+        sw,
+        perms,
+        first,
+        count,
+        config,
+        state,
+        counters,
+        es,
+        best_theta,
+        hist,
+        X_val,
+        Y_val,
+        sw_val,
+        val_hist,
+        full_hist,
+    ):
+        hp, ic = config.pack()
+        return _train_epochs(
+            self._theta,
+            self._net,
+            self._netf,
+            X,
+            Y,
+            sw,
+            perms,
+            first,
+            count,
+            hp,
+            ic,
+            state,
+            counters,
+            es,
+            best_theta,
+            hist,
+            X_val,
+            Y_val,
+            sw_val,
+            val_hist,
+            full_hist,
+        )
