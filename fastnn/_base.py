@@ -4,8 +4,8 @@
 vector and its views, random initialisation, drawing the shuffling permutations, splitting a long
 training run into interruptible chunks, early-stopping and divergence bookkeeping, pickling — so
 the compiled :class:`fastnn.MLP` and the plain-numpy :class:`fastnn.reference.MLP` cannot drift
-apart. A subclass supplies four methods that do the maths: ``_predict_rows``, ``_loss_value``,
-``_loss_gradient`` and ``_train_chunk``.
+apart. A subclass supplies the methods that do the maths: ``_predict_rows``,
+``_layer_outputs_rows``, ``_loss_value``, ``_loss_gradient`` and ``_train_chunk``.
 """
 
 from __future__ import annotations
@@ -319,6 +319,20 @@ class MLPBase:
             )
         return self._predict_rows(array)
 
+    def layer_outputs(self, X) -> list[np.ndarray]:
+        """The output of every layer for the rows of ``X``, input layer excluded.
+
+        Returns
+        -------
+        list of ndarray
+            ``L`` arrays; array ``k`` has shape ``(n_samples, layer_sizes[k + 1])`` and holds the
+            activations of layer ``k + 1`` (the last one equals :meth:`predict`).
+        """
+        X = check_X(X, self._spec.sizes[0], self._spec.dtype)
+        flat = self._layer_outputs_rows(X)
+        bounds = np.cumsum(self._spec.sizes[1:])[:-1]
+        return np.split(flat, bounds, axis=1)
+
     def _data(self, X, y, sample_weight):
         X = check_X(X, self._spec.sizes[0], self._spec.dtype)
         Y = check_y(y, X.shape[0], self._spec.sizes[-1], self._spec.dtype)
@@ -624,6 +638,9 @@ class MLPBase:
     # --- implemented by the compiled and the reference model ----------------------------------
 
     def _predict_rows(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _layer_outputs_rows(self, X) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _loss_value(self, X, Y, sw, loss_scale) -> float:  # pragma: no cover - abstract

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._base import MLPBase
-from .kernels.train import _loss, _loss_and_gradient, _predict, _train_epochs
+from .kernels.train import _layer_outputs, _loss, _loss_and_gradient, _predict, _train_epochs
 
 
 class MLP(MLPBase):
@@ -40,6 +40,11 @@ class MLP(MLPBase):
             raise ValueError(
                 f"X contains NaN or infinity (first in row {bad}); remove or impute those values"
             )
+        return out
+
+    def _layer_outputs_rows(self, X):
+        out = np.empty((X.shape[0], sum(self._spec.sizes[1:])), dtype=self._spec.dtype)
+        _layer_outputs(self._theta, self._net, self._netf, X, out)
         return out
 
     def _loss_value(self, X, Y, sw, loss_scale):

@@ -143,3 +143,14 @@ def test_compiled_and_reference_share_the_api():
     public = {name for name in dir(fastnn.MLP) if not name.startswith("_")}
     assert public == {name for name in dir(ref.MLP) if not name.startswith("_")}
     assert {"fit", "predict", "loss", "gradient", "params", "weights", "biases"} <= public
+
+
+@IMPLEMENTATIONS
+def test_layer_outputs(nn, rng):
+    model = nn.MLP((3, 5, 4, 2), ["tanh", "relu", "sigmoid"], seed=0)
+    X = rng.standard_normal((300, 3))
+    outputs = model.layer_outputs(X)
+    assert [o.shape for o in outputs] == [(300, 5), (300, 4), (300, 2)]
+    np.testing.assert_array_equal(outputs[-1], model.predict(X))
+    hidden = np.tanh(X @ model.weights[0] + model.biases[0])
+    np.testing.assert_allclose(outputs[0], hidden, rtol=1e-12)

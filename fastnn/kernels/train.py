@@ -159,6 +159,28 @@ def _predict(theta, net, netf, X, out):
 
 
 @jit
+def _layer_outputs(theta, net, netf, X, out):
+    """Every layer's output for each row of ``X``: row ``i`` of ``out`` is the outputs of layers
+    1…L for sample ``i``, concatenated."""
+    L = _n_layers(net)
+    n = X.shape[0]
+    cap = min(ROW_BLOCK, n)
+    acts, offsets, zout = _workspace(theta, net, cap)
+    for block in range((n + cap - 1) // cap):
+        start = block * cap
+        rows = min(cap, n - start)
+        _load_rows(acts, X, start, rows)
+        _forward(theta, net, netf, acts, offsets, zout, rows)
+        col = 0
+        for k in range(1, L + 1):
+            width = _size(net, k)
+            for i in range(rows):
+                for j in range(width):
+                    out[start + i, col + j] = acts[offsets[k] + i * width + j]
+            col += width
+
+
+@jit
 def _loss(theta, net, netf, X, Y, sw, loss_scale):
     """Loss of the network on ``(X, Y)`` with optional sample weights ``sw``."""
     cap = min(ROW_BLOCK, X.shape[0])

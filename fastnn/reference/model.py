@@ -88,6 +88,10 @@ class MLP(MLPBase):
         outputs, _ = self._forward(X)
         return outputs[-1].astype(self._spec.dtype)
 
+    def _layer_outputs_rows(self, X):
+        outputs, _ = self._forward(X)
+        return np.hstack(outputs[1:]).astype(self._spec.dtype)
+
     def _loss_value(self, X, Y, sw, loss_scale):
         return self._loss_and_delta(X, Y, sw, loss_scale)[1]
 
