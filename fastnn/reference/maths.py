@@ -15,7 +15,10 @@ from .._names import SCHED_COSINE, SCHED_INVSCALING, SCHED_STEP
 
 
 def sigmoid(z, param=0.0):
-    return 1.0 / (1.0 + np.exp(-z))
+    # for z below about -709 (-88 in float32) e^-z overflows to inf and the result is 0 where the
+    # true value is under 1e-308 (6e-39): as the compiled kernel does, silently
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-z))
 
 
 def sigmoid_derivative(a, param=0.0):

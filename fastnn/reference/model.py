@@ -100,6 +100,9 @@ class MLP(MLPBase):
         self._backward(outputs, delta, grad)
         return loss
 
+    # a diverging run overflows on its way to inf/NaN; that is detected below and reported as
+    # TrainingDiverged (as the compiled loop does), so numpy's warnings would only be noise
+    @np.errstate(all="ignore")
     def _train_chunk(
         self,
         X,

@@ -1,0 +1,421 @@
+"""Classification on top of the MLP: labels of any type in, labels out.
+
+:class:`Classifier` maps the labels it is trained on to classes (``np.unique`` order, kept in
+``classes_``), builds a network whose output suits the number of classes, trains it with
+:meth:`MLP.fit` and turns its outputs back into probabilities and labels:
+
+* two classes: one sigmoid output unit trained with binary cross-entropy, the probability of
+  ``classes_[1]``;
+* three or more: one softmax unit per class trained with categorical cross-entropy on one-hot
+  targets.
+
+The logic lives in :class:`ClassifierBase`, parameterised by the MLP class it builds, so that
+``fastnn.Classifier`` (compiled kernels) and ``fastnn.reference.Classifier`` (plain numpy) share
+every line of it and differ only in the network underneath.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from . import _names
+from ._spec import DTYPES, parse_dtype
+from ._validation import as_float_array, check_float, check_int, check_X
+from .model import MLP
+
+
+class NotFittedError(ValueError, AttributeError):
+    """The classifier was used before :meth:`ClassifierBase.fit` was called."""
+
+
+def _check_hidden_sizes(hidden_layer_sizes) -> tuple[int, ...]:
+    if isinstance(hidden_layer_sizes, numbers.Integral) and not isinstance(
+        hidden_layer_sizes, (bool, np.bool_)
+    ):
+        hidden_layer_sizes = (hidden_layer_sizes,)
+    if isinstance(hidden_layer_sizes, (str, bytes)) or not hasattr(hidden_layer_sizes, "__len__"):
+        raise TypeError(
+            "hidden_layer_sizes must be a sequence of integers such as (64,) or (32, 16), "
+            f"got {type(hidden_layer_sizes).__name__}"
+        )
+    return tuple(
+        check_int(size, f"hidden_layer_sizes[{i}]") for i, size in enumerate(hidden_layer_sizes)
+    )
+
+
+def _check_activation(activation):
+    """A hidden-layer activation: a name or a ``(name, parameter)`` pair; softmax is refused."""
+    if isinstance(activation, tuple) and len(activation) == 2:
+        name, param = activation
+    else:
+        name, param = activation, None
+    _names.lookup(_names.ACTIVATIONS, name, "activation")
+    if name == "softmax":
+        raise ValueError(
+            "activation: softmax is the output layer of a multi-class Classifier, not a hidden "
+            "activation; choose one of relu, tanh, sigmoid, leaky_relu, elu, softplus, identity"
+        )
+    if param is None:
+        return activation
+    if name not in _names.ACTIVATION_DEFAULT_PARAM:
+        raise ValueError(f"activation: {name!r} takes no parameter, got {activation!r}")
+    value = check_float(param, f"activation parameter of {name!r}")
+    if name == "leaky_relu" and value < 0:
+        raise ValueError(f"activation: leaky_relu slope must be >= 0, got {value}")
+    if name == "elu" and value <= 0:
+        raise ValueError(f"activation: elu alpha must be > 0, got {value}")
+    return (name, value)
+
+
+def _check_labels(labels, argument: str) -> np.ndarray:
+    """``labels`` as a 1-D numpy array without missing values (None or NaN)."""
+    if isinstance(labels, np.ndarray):
+        array = labels
+    else:
+        try:
+            array = np.asarray(labels)
+        except ValueError as error:
+            raise ValueError(f"{argument} must be a 1-D sequence of labels: {error}") from None
+    if array.ndim != 1:
+        hint = (
+            f"; it looks like a column: pass {argument}.ravel()"
+            if array.ndim == 2 and array.shape[1] == 1
+            else ""
+        )
+        raise ValueError(
+            f"{argument} must be 1-D, one label per row, got shape {array.shape}{hint} (for "
+            "one-hot or probability targets train an MLP with a softmax output directly)"
+        )
+    if array.dtype.kind == "f" and np.isnan(array).any():
+        raise ValueError(
+            f"{argument} contains NaN at index {int(np.flatnonzero(np.isnan(array))[0])}; "
+            "every row needs a label"
+        )
+    if array.dtype.kind == "O":
+        for i, label in enumerate(array):
+            if label is None or (isinstance(label, float) and math.isnan(label)):
+                raise ValueError(
+                    f"{argument} contains a missing label ({label!r}) at index {i}; every row "
+                    "needs a label"
+                )
+    if array.dtype.kind in "mM" and np.isnat(array).any():
+        raise ValueError(f"{argument} contains NaT; every row needs a label")
+    return array
+
+
+class ClassifierBase:
+    """A classifier built on a dense network whose parameters live in one flat vector θ.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or sequence of int
+        Units of each hidden layer; ``()`` trains a (multinomial) logistic regression.
+    activation : str or (str, float)
+        Activation of every hidden layer: ``relu``, ``tanh``, ``sigmoid``, ``leaky_relu``,
+        ``elu``, ``softplus`` or ``identity`` (``("leaky_relu", 0.1)`` sets the parameter).
+    seed : int, numpy Generator or None
+        Seeds the initial parameters and the shuffling. With an int every :meth:`fit` starts from
+        the same θ and draws the same batches, so results repeat bit for bit.
+    init : str or None
+        Initialisation scheme (see :class:`fastnn.MLP`); None picks He uniform after relu-family
+        layers and Glorot uniform elsewhere.
+    dtype : float64 or float32
+        Dtype of the network's parameters; inputs are converted to it.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The distinct labels seen by :meth:`fit`, sorted (``np.unique``); column ``j`` of
+        :meth:`predict_proba` is the probability of ``classes_[j]``.
+    model : MLP
+        The trained network: one sigmoid output for two classes (the probability of
+        ``classes_[1]``), else one softmax output per class.
+    history_ : History
+        What the last :meth:`fit` recorded (``model.history_``).
+    """
+
+    #: The network class the classifier builds (set by each subclass).
+    _mlp_class: type = MLP
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(64,),
+        activation="relu",
+        *,
+        seed=None,
+        init=None,
+        dtype=np.float64,
+    ):
+        self.hidden_layer_sizes = _check_hidden_sizes(hidden_layer_sizes)
+        self.activation = _check_activation(activation)
+        if init is not None and init not in _names.INITS:
+            if not isinstance(init, str):
+                raise TypeError(f"init must be None or one of {list(_names.INITS)}, got {init!r}")
+            raise ValueError(f"init: unknown name {init!r}; expected one of {list(_names.INITS)}")
+        self.init = init
+        self.dtype = parse_dtype(dtype)
+        if not (
+            seed is None
+            or isinstance(seed, np.random.Generator)
+            or (isinstance(seed, numbers.Integral) and not isinstance(seed, (bool, np.bool_)))
+        ):
+            raise TypeError(f"seed must be None, an int or a numpy Generator, got {seed!r}")
+        self.seed = seed
+        self.model = None
+        self.classes_ = None
+
+    # --- labels ↔ network targets ---------------------------------------------------------------
+
+    @property
+    def n_classes_(self) -> int:
+        self._check_fitted()
+        return len(self.classes_)
+
+    @property
+    def history_(self):
+        self._check_fitted()
+        return self.model.history_
+
+    def _check_fitted(self) -> None:
+        if self.model is None:
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet: call fit(X, labels) first"
+            )
+
+    def _class_indices(self, labels, classes, argument: str) -> np.ndarray:
+        """Index into ``classes`` of every label; unknown labels raise ValueError."""
+        labels = _check_labels(labels, argument)
+        try:
+            index = np.searchsorted(classes, labels)
+        except TypeError:
+            raise TypeError(
+                f"{argument} cannot be compared with the classes {classes.tolist()!r}"
+            ) from None
+        index = np.minimum(index, len(classes) - 1)
+        unknown = classes[index] != labels
+        if np.any(unknown):
+            missing = np.unique(labels[np.asarray(unknown, dtype=bool)])
+            raise ValueError(
+                f"{argument} holds labels not seen in fit: {missing.tolist()!r} (known classes: "
+                f"{classes.tolist()!r})"
+            )
+        return index
+
+    def _targets(self, index: np.ndarray, n_classes: int) -> np.ndarray:
+        """Network targets: the 0/1 label of classes_[1] (two classes) or one-hot rows."""
+        if n_classes == 2:
+            return index.astype(self.dtype).reshape(-1, 1)
+        return np.eye(n_classes, dtype=self.dtype)[index]
+
+    def _build(self, n_features: int, n_classes: int):
+        hidden = self.hidden_layer_sizes
+        if n_classes == 2:
+            out, loss, n_out = "sigmoid", "binary_crossentropy", 1
+        else:
+            out, loss, n_out = "softmax", "categorical_crossentropy", n_classes
+        return self._mlp_class(
+            (n_features, *hidden, n_out),
+            [self.activation] * len(hidden) + [out],
+            loss,
+            seed=self.seed,
+            init=self.init,
+            dtype=self.dtype,
+        )
+
+    # --- training -------------------------------------------------------------------------------
+
+    def fit(
+        self,
+        X,
+        labels,
+        epochs=100,
+        learning_rate=None,
+        batch_size=32,
+        optimizer="adam",
+        *,
+        sample_weight=None,
+        validation_data=None,
+        **fit_kwargs,
+    ) -> np.ndarray:
+        """Build a new network for the classes in ``labels`` and train it.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_features)
+        labels : array-like, shape (n_samples,)
+            One label per row, of any type numpy can sort: ints, strings, bools, floats or
+            comparable objects. At least two distinct labels; None and NaN are refused.
+        epochs, learning_rate, batch_size, optimizer
+            As in :meth:`fastnn.MLP.fit` (the learning rate defaults to the optimizer's).
+        sample_weight : array-like, shape (n_samples,), optional
+            Non-negative weight of each row in the loss.
+        validation_data : tuple, optional
+            ``(X_val, labels_val)`` or ``(X_val, labels_val, sample_weight_val)``; the labels
+            must be among those of ``labels``. Its loss is recorded in ``history_.val_loss``
+            and drives early stopping (``patience=``).
+        **fit_kwargs
+            Any other argument of :meth:`fastnn.MLP.fit` (``l2``, ``clip_norm``, ``schedule``,
+            ``patience``, ``seed``, …).
+
+        Returns
+        -------
+        ndarray
+            Training loss (cross-entropy) of each epoch.
+
+        Notes
+        -----
+        A call refused for bad arguments leaves the classifier as it was. If training diverges
+        or is interrupted, the new network (restored to its last good epoch, see
+        :meth:`fastnn.MLP.fit`) is kept before the exception propagates.
+        """
+        array = as_float_array(X, "X", self.dtype)
+        if array.ndim != 2:
+            raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {array.shape}")
+        X = check_X(array, array.shape[1], self.dtype)
+        labels = _check_labels(labels, "labels")
+        if labels.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"labels has {labels.shape[0]} entries but X has {X.shape[0]} rows; they must match"
+            )
+        try:
+            classes, index = np.unique(labels, return_inverse=True)
+        except TypeError:
+            raise TypeError(
+                "labels must be mutually comparable (np.unique sorts them); got a mix of types "
+                f"such as {sorted({type(label).__name__ for label in labels.tolist()})}"
+            ) from None
+        if len(classes) < 2:
+            raise ValueError(
+                f"labels holds a single class ({classes.tolist()!r}); a classifier needs at "
+                "least two"
+            )
+        Y = self._targets(index.reshape(-1), len(classes))
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                raise TypeError(
+                    "validation_data must be a tuple (X_val, labels_val) or "
+                    "(X_val, labels_val, sample_weight_val)"
+                )
+            val_index = self._class_indices(validation_data[1], classes, "labels_val")
+            validation_data = (
+                validation_data[0],
+                self._targets(val_index, len(classes)),
+                *validation_data[2:],
+            )
+        model = self._build(X.shape[1], len(classes))
+        try:
+            history = model.fit(
+                X,
+                Y,
+                epochs,
+                learning_rate,
+                batch_size,
+                optimizer=optimizer,
+                sample_weight=sample_weight,
+                validation_data=validation_data,
+                **fit_kwargs,
+            )
+        except (FloatingPointError, KeyboardInterrupt):
+            # TrainingDiverged or an interrupt: the network holds its last good epoch; keep it
+            self.model, self.classes_ = model, classes
+            raise
+        self.model, self.classes_ = model, classes
+        return history
+
+    # --- prediction ------------------------------------------------------------------------------
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Probability of each class for each row of ``X``.
+
+        Returns
+        -------
+        ndarray, shape (n_samples, n_classes), or (n_classes,) for one 1-D sample
+            Column ``j`` is the probability of ``classes_[j]``; rows sum to 1. For two classes
+            the columns are ``[1 - p, p]`` with ``p`` the network's sigmoid output.
+        """
+        self._check_fitted()
+        out = self.model.predict(X)
+        if len(self.classes_) > 2:
+            return out
+        p = out[..., 0]
+        return np.stack([1.0 - p, p], axis=-1)
+
+    def decision_function(self, X) -> np.ndarray:
+        """The output layer's logits: shape (n_samples,) for two classes (the log-odds of
+        ``classes_[1]``), (n_samples, n_classes) otherwise."""
+        self._check_fitted()
+        model = self.model
+        single = np.ndim(X) == 1
+        rows = check_X(
+            np.reshape(as_float_array(X, "X", self.dtype), (1, -1)) if single else X,
+            model.layer_sizes[0],
+            self.dtype,
+        )
+        below = model.layer_outputs(rows)[-2] if len(model.layer_sizes) > 2 else rows
+        z = below @ model.weights[-1] + model.biases[-1]
+        if len(self.classes_) == 2:
+            z = z[:, 0]
+        return z[0] if single else z
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable class of each row, as one of the original labels."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=-1)]
+
+    def score(self, X, labels, sample_weight=None) -> float:
+        """Accuracy: the (weighted) fraction of rows whose predicted label equals ``labels``."""
+        self._check_fitted()
+        labels = _check_labels(labels, "labels")
+        predicted = self.predict(X)
+        if predicted.shape[0] != labels.shape[0]:
+            raise ValueError(
+                f"labels has {labels.shape[0]} entries but X has {predicted.shape[0]} rows"
+            )
+        correct = (predicted == labels).astype(np.float64)
+        if sample_weight is None:
+            return float(correct.mean())
+        w = as_float_array(sample_weight, "sample_weight", np.dtype(np.float64))
+        if w.shape != correct.shape or (w < 0).any() or not w.sum() > 0:
+            raise ValueError(
+                f"sample_weight must be {correct.shape[0]} non-negative weights with a positive sum"
+            )
+        return float(np.dot(w, correct) / w.sum())
+
+    def __repr__(self) -> str:
+        fitted = "" if self.model is None else f", classes={len(self.classes_)}"
+        return (
+            f"{type(self).__module__.split('.')[0]}.{type(self).__name__}("
+            f"hidden_layer_sizes={self.hidden_layer_sizes}, activation={self.activation!r}, "
+            f"dtype={DTYPES[self.dtype]}{fitted})"
+        )
+
+
+class Classifier(ClassifierBase):
+    __doc__ = (
+        (ClassifierBase.__doc__ or "")
+        + """
+    Notes
+    -----
+    The network is a :class:`fastnn.MLP`: training and prediction run in the compiled kernels.
+    :class:`fastnn.reference.Classifier` is the same class over the numpy reference MLP.
+
+    Examples
+    --------
+    >>> import numpy as np, fastnn
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 2))
+    >>> labels = np.where(X[:, 0] * X[:, 1] > 0, "same sign", "mixed")
+    >>> clf = fastnn.Classifier((16,), "tanh", seed=0)
+    >>> losses = clf.fit(X, labels, epochs=200, learning_rate=0.01)
+    >>> clf.classes_.tolist()
+    ['mixed', 'same sign']
+    >>> bool(clf.score(X, labels) > 0.9)
+    True
+    >>> clf.predict([[1.0, 2.0], [-1.0, 2.0]]).tolist()
+    ['same sign', 'mixed']
+    """
+    )
+
+    _mlp_class = MLP
