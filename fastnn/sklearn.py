@@ -1,0 +1,1195 @@
+"""scikit-learn drop-in estimators: :class:`MLPRegressor` and :class:`MLPClassifier`.
+
+They take the constructor parameters of ``sklearn.neural_network.MLPRegressor`` and
+``MLPClassifier`` with the same names, defaults and meanings, set the same fitted attributes, and
+train with fastnn's compiled kernels: ``sgd`` and ``adam`` run their epochs in fastnn's compiled
+training loop over the flat parameter vector θ, and ``lbfgs`` hands fastnn's compiled
+loss-and-gradient kernel to :func:`scipy.optimize.minimize`. ``coefs_`` and ``intercepts_`` are
+views into θ.
+
+scikit-learn is an optional dependency of fastnn (``pip install fastnn[sklearn]``); ``import
+fastnn`` never imports it, this module does.
+
+What is the same as scikit-learn
+--------------------------------
+* Initial weights: Glorot-uniform draws from ``check_random_state(random_state)`` in
+  scikit-learn's order, so the same ``random_state`` gives the same initial ``coefs_`` and
+  ``intercepts_`` as scikit-learn's estimator.
+* Shuffling: the same random stream and the same cumulative index shuffle, so with the same
+  ``random_state`` the batches of every epoch hold the same rows; the early-stopping split is
+  ``train_test_split`` with that stream, as in scikit-learn.
+* Loss and gradient scaling: squared error is ``0.5 * mean((y - p)²)`` per output (the gradient,
+  like scikit-learn's, is that of the sum over outputs), the log-losses are summed over outputs
+  for multi-label targets, and ``alpha`` is the L2 penalty ``0.5 * alpha * ΣW²`` divided by the
+  batch's sample-weight sum.
+* SGD momentum: scikit-learn's velocity form; when the learning rate changes between epochs
+  (``invscaling``, ``adaptive``) fastnn's momentum buffer is rescaled so the steps stay equal.
+* Convergence: ``tol``, ``n_iter_no_change``, ``early_stopping`` (validation accuracy or R²),
+  ``learning_rate="invscaling"`` and ``"adaptive"``, warm starts and ``partial_fit`` follow
+  scikit-learn's epoch logic. Python looks at the losses between kernel calls; a call runs as many
+  epochs as can pass before the next possible decision (``n_iter_no_change + 1`` at most when
+  the loss keeps improving; one with early stopping or ``invscaling``).
+
+With ``solver="sgd"`` (momentum or not, any schedule, shuffled or not) the loss curves and weights
+equal scikit-learn's to rounding error (about 1e-15 relative over 20 epochs).
+
+Differences
+-----------
+* Adam's ε: fastnn adds ε to the bias-corrected ``sqrt(v̂)``, scikit-learn to ``sqrt(v)``, so
+  scikit-learn's effective ε is larger by ``1 / sqrt(1 - β2^t)`` (about 32× at the first step,
+  1.26× after 1,000 steps). With ε = 1e-8 this moves the loss in the sixth digit over the first
+  epochs; over long shuffled runs the two trajectories drift apart like any two roundings of the
+  same chaotic process, with no systematic effect on accuracy.
+* ``loss_curve_`` with ``sample_weight`` and several batches per epoch: fastnn averages the batch
+  losses weighted by each batch's weight sum, scikit-learn by its row count (the updates are the
+  same).
+* Multi-output regression with ``alpha > 0``: the L2 part of the reported loss is divided by
+  ``n_outputs_``. scikit-learn reports the squared error averaged over outputs but follows the
+  gradient of its sum; the compiled loop reports the loss whose gradient it follows, and the
+  estimator divides it by ``n_outputs_``, which is exact when ``alpha = 0`` or there is one
+  output. Training itself is identical. For the same reason, with ``lbfgs`` on multi-output
+  targets scikit-learn hands L-BFGS a loss and a gradient that do not match; fastnn hands it
+  matching ones (the sum over outputs), so the two ``lbfgs`` runs differ there.
+* ``loss="poisson"`` (MLPRegressor) is not available: fastnn has no exponential output; it raises.
+* Sparse inputs are accepted and converted to dense arrays.
+* Negative sample weights are refused (ValueError).
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from dataclasses import dataclass, replace
+from itertools import pairwise
+
+import numpy as np
+
+try:
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+    from sklearn.exceptions import ConvergenceWarning, NotFittedError
+    from sklearn.metrics import accuracy_score, r2_score
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import LabelBinarizer
+    from sklearn.utils import check_random_state
+    from sklearn.utils.metaestimators import available_if
+    from sklearn.utils.multiclass import type_of_target, unique_labels
+    from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+except ImportError as error:  # pragma: no cover - exercised only without scikit-learn
+    raise ImportError(
+        "fastnn.sklearn needs scikit-learn >= 1.6, which is an optional dependency of fastnn: "
+        "install it with `pip install fastnn[sklearn]` (or `pip install scikit-learn`)"
+    ) from error
+
+from . import _names
+from ._base import TrainingDiverged
+from ._config import TrainConfig
+from ._validation import check_sample_weight
+from .model import MLP
+
+__all__ = ["MLPClassifier", "MLPRegressor"]
+
+_STOCHASTIC_SOLVERS = ("sgd", "adam")
+#: scikit-learn's hidden-activation names → fastnn's.
+_ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
+#: scikit-learn's output-activation names → fastnn's.
+_OUT_ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "softmax": "softmax"}
+
+
+# --- parameter checks ---------------------------------------------------------------------------
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_real(value, name, low=None, high=None, low_open=False, high_open=False):
+    if not _is_real(value):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    bad = np.isnan(value)
+    if low is not None:
+        bad = bad or value < low or (low_open and value == low)
+    if high is not None:
+        bad = bad or value > high or (high_open and value == high)
+    if bad:
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        lo = "-inf" if low is None else f"{low:g}"
+        hi = "inf" if high is None else f"{high:g}"
+        raise ValueError(f"{name} must be in the range {left}{lo}, {hi}{right}, got {value!r}")
+    return value
+
+
+def _check_int(value, name, low):
+    if not _is_int(value):
+        raise TypeError(f"{name} must be an integer >= {low}, got {type(value).__name__} {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value}")
+    return int(value)
+
+
+def _check_bool(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def _check_option(value, name, options):
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {sorted(options)}, got {value!r}")
+    return value
+
+
+def _hidden_sizes(hidden_layer_sizes) -> list[int]:
+    value = hidden_layer_sizes
+    if _is_int(value):
+        value = [value]
+    elif isinstance(value, str) or not hasattr(value, "__iter__"):
+        raise TypeError(
+            "hidden_layer_sizes must be an integer or a sequence of integers (units per hidden "
+            f"layer), got {type(value).__name__} {value!r}"
+        )
+    sizes = list(value)
+    for size in sizes:
+        if not _is_int(size) or size < 1:
+            raise ValueError(f"hidden_layer_sizes must hold integers >= 1, got {value!r}")
+    return [int(s) for s in sizes]
+
+
+# --- optimizer bookkeeping ----------------------------------------------------------------------
+
+
+@dataclass
+class _Optimizer:
+    """What scikit-learn's optimizer object holds besides the moment arrays.
+
+    The moment arrays live in the fastnn model (``_optimizer_state``); ``fresh`` says they must be
+    reset at the next epoch (a new optimizer, as scikit-learn builds one per ``fit``).
+    """
+
+    learning_rate: float
+    fresh: bool = True
+
+
+class _SklearnShuffle:
+    """Row orders drawn the way scikit-learn's MLP draws them.
+
+    scikit-learn keeps an index array for the whole ``fit`` call and, every epoch, reorders it by
+    ``sklearn.utils.shuffle`` (``indices = arange(n); random_state.shuffle(indices)``). The fastnn
+    training driver asks its ``rng`` for ``permutation(n)``; this object answers with that order.
+    """
+
+    def __init__(self, random_state: np.random.RandomState, n: int):
+        self._random_state = random_state
+        self._order = np.arange(n, dtype=np.int64)
+
+    def permutation(self, n: int) -> np.ndarray:
+        step = np.arange(n, dtype=np.int64)
+        self._random_state.shuffle(step)
+        self._order = self._order[step]
+        return self._order
+
+
+# --- the shared estimator -----------------------------------------------------------------------
+
+
+class _BaseMLP(BaseEstimator):
+    """Behaviour shared by :class:`MLPRegressor` and :class:`MLPClassifier`."""
+
+    # --- checks -----------------------------------------------------------------------------
+
+    def _check_params(self) -> list[int]:
+        hidden = _hidden_sizes(self.hidden_layer_sizes)
+        _check_option(self.activation, "activation", _ACTIVATIONS)
+        _check_option(self.solver, "solver", {"lbfgs", "sgd", "adam"})
+        _check_real(self.alpha, "alpha", low=0.0)
+        if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
+            if not _is_int(self.batch_size):
+                raise TypeError(
+                    f"batch_size must be 'auto' or an integer >= 1, got {self.batch_size!r}"
+                )
+            _check_int(self.batch_size, "batch_size", 1)
+        _check_option(self.learning_rate, "learning_rate", {"constant", "invscaling", "adaptive"})
+        _check_real(self.learning_rate_init, "learning_rate_init", low=0.0, low_open=True)
+        _check_real(self.power_t, "power_t", low=0.0)
+        _check_int(self.max_iter, "max_iter", 1)
+        _check_bool(self.shuffle, "shuffle")
+        _check_real(self.tol, "tol", low=0.0)
+        if not (_is_int(self.verbose) or isinstance(self.verbose, (bool, np.bool_))):
+            raise TypeError(f"verbose must be a bool or an integer, got {self.verbose!r}")
+        _check_bool(self.warm_start, "warm_start")
+        _check_real(self.momentum, "momentum", low=0.0, high=1.0)
+        _check_bool(self.nesterovs_momentum, "nesterovs_momentum")
+        _check_bool(self.early_stopping, "early_stopping")
+        _check_real(self.validation_fraction, "validation_fraction", 0.0, 1.0, high_open=True)
+        _check_real(self.beta_1, "beta_1", 0.0, 1.0, high_open=True)
+        _check_real(self.beta_2, "beta_2", 0.0, 1.0, high_open=True)
+        _check_real(self.epsilon, "epsilon", low=0.0, low_open=True)
+        if not (_is_real(self.n_iter_no_change) and self.n_iter_no_change == np.inf):
+            _check_int(self.n_iter_no_change, "n_iter_no_change", 1)
+        _check_int(self.max_fun, "max_fun", 1)
+        return hidden
+
+    def _check_solver(self) -> bool:
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                f"partial_fit is only available for the stochastic solvers 'sgd' and 'adam'; "
+                f"solver={self.solver!r} is not stochastic"
+            )
+        return True
+
+    def _check_weights(self, sample_weight, X):
+        if sample_weight is None:
+            return None
+        if np.isscalar(sample_weight):
+            sample_weight = np.full(X.shape[0], sample_weight, dtype=X.dtype)
+        weights = np.asarray(sample_weight)
+        if weights.shape == (X.shape[0],) and weights.dtype.kind in "biuf" and not weights.any():
+            raise ValueError("sample_weight must contain at least one non-zero weight")
+        return check_sample_weight(weights, X.shape[0], X.dtype)
+
+    # --- views into θ -------------------------------------------------------------------------
+
+    def _fitted_model(self) -> MLP:
+        model = self.__dict__.get("_model")
+        if model is None:
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator."
+            )
+        return model
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Weight matrices, ``coefs_[i]`` of shape (units of layer i, units of layer i + 1).
+
+        Views into the fastnn model's θ: writing into them changes the network. Assigning a list
+        of arrays of the same shapes copies them into θ.
+        """
+        return self._fitted_model().weights
+
+    @coefs_.setter
+    def coefs_(self, values) -> None:
+        self._set_views(self._fitted_model().weights, values, "coefs_")
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """Bias vectors, ``intercepts_[i]`` of length (units of layer i + 1); views into θ."""
+        return self._fitted_model().biases
+
+    @intercepts_.setter
+    def intercepts_(self, values) -> None:
+        self._set_views(self._fitted_model().biases, values, "intercepts_")
+
+    @staticmethod
+    def _set_views(views, values, name) -> None:
+        values = list(values)
+        if len(values) != len(views):
+            raise ValueError(f"{name} needs {len(views)} arrays, got {len(values)}")
+        arrays = [np.asarray(v, dtype=view.dtype) for v, view in zip(values, views, strict=True)]
+        for i, (array, view) in enumerate(zip(arrays, views, strict=True)):
+            if array.shape != view.shape:
+                raise ValueError(f"{name}[{i}] must have shape {view.shape}, got {array.shape}")
+            if not np.isfinite(array).all():
+                raise ValueError(f"{name}[{i}] contains NaN or infinity")
+        for array, view in zip(arrays, views, strict=True):
+            view[...] = array
+
+    @property
+    def fastnn_model_(self) -> MLP:
+        """The fitted :class:`fastnn.MLP` (shares θ with this estimator)."""
+        return self._fitted_model()
+
+    # --- fitting ------------------------------------------------------------------------------
+
+    def _fit(self, X, y, sample_weight=None, incremental=False):
+        hidden = self._check_params()
+        if not self._is_classifier and self.loss != "squared_error":
+            if self.loss == "poisson":
+                raise ValueError(
+                    "loss='poisson' is not available in fastnn.sklearn.MLPRegressor: fastnn has "
+                    "no exponential output activation or Poisson loss; use loss='squared_error' "
+                    "or sklearn.neural_network.MLPRegressor"
+                )
+            hint = (
+                ""
+                if isinstance(self.loss, str)
+                else " (as in scikit-learn, loss is "
+                "MLPRegressor's first positional parameter: pass hidden_layer_sizes=... by name)"
+            )
+            raise ValueError(f"loss must be 'squared_error', got {self.loss!r}{hint}")
+        first_pass = "_model" not in self.__dict__ or (not self.warm_start and not incremental)
+        X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        if first_pass:
+            dtype = X.dtype
+        else:
+            dtype = self._model.dtype
+            X = X.astype(dtype, copy=False)
+        X = np.require(X, dtype=dtype, requirements=("C", "A", "W"))
+        Y = np.require(y.reshape(y.shape[0], -1), dtype=dtype, requirements=("C", "A", "W"))
+        sample_weight = self._check_weights(sample_weight, X)
+        layer_units = [X.shape[1], *hidden, Y.shape[1]]
+        self._random_state = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(Y, layer_units, dtype)
+        elif list(self._model.layer_sizes) != layer_units:
+            raise ValueError(
+                f"cannot continue training (warm_start or partial_fit): the network has layer "
+                f"sizes {list(self._model.layer_sizes)} but these data and hidden_layer_sizes "
+                f"need {layer_units}; refit with warm_start=False"
+            )
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self._fit_stochastic(X, Y, sample_weight, incremental)
+        else:
+            self._fit_lbfgs(X, Y, sample_weight)
+        return self
+
+    def _initialize(self, Y, layer_units, dtype) -> None:
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = Y.shape[1]
+        self.n_layers_ = len(layer_units)
+        if not self._is_classifier:
+            self.out_activation_ = "identity"
+        elif self._label_binarizer.y_type_ == "multiclass":
+            self.out_activation_ = "softmax"
+        else:
+            self.out_activation_ = "logistic"
+        # scikit-learn's initialisation, drawn from the same stream in the same order
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        parts = []
+        for fan_in, fan_out in pairwise(layer_units):
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            coef = self._random_state.uniform(-bound, bound, (fan_in, fan_out))
+            intercept = self._random_state.uniform(-bound, bound, fan_out)
+            parts += [coef.astype(dtype, copy=False).ravel(), intercept.astype(dtype, copy=False)]
+        n_hidden = len(layer_units) - 2
+        activations = [_ACTIVATIONS[self.activation]] * n_hidden
+        activations.append(_OUT_ACTIVATIONS[self.out_activation_])
+        if not self._is_classifier:
+            loss = "mse"
+        elif self.out_activation_ == "softmax":
+            loss = "categorical_crossentropy"
+        else:
+            loss = "binary_crossentropy"
+        self._model = MLP(
+            layer_units, activations, loss, seed=0, dtype=dtype, params=np.concatenate(parts)
+        )
+        # scikit-learn's loss for our kernel's: squared error is half the mean square error per
+        # output but its gradient is that of the sum over outputs (so the kernel trains with
+        # loss_scale 0.5 * n_outputs and the reported loss is divided by n_outputs); the binary
+        # log-loss is summed over outputs (fastnn averages them); categorical is the same.
+        n_out = Y.shape[1]
+        if loss == "mse":
+            self._loss_scale, self._loss_divisor = 0.5 * n_out, float(n_out)
+        elif loss == "binary_crossentropy":
+            self._loss_scale, self._loss_divisor = float(n_out), 1.0
+        else:
+            self._loss_scale, self._loss_divisor = 1.0, 1.0
+        self._best_theta = self._model.params.copy()
+        self.__dict__.pop("_optimizer", None)
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self.loss_curve_ = []
+            self._no_improvement_count = 0
+            if self.early_stopping:
+                self.validation_scores_ = []
+                self.best_validation_score_ = -np.inf
+                self.best_loss_ = None
+            else:
+                self.best_loss_ = np.inf
+                self.validation_scores_ = None
+                self.best_validation_score_ = None
+
+    def _train_config(self, batch_size: int, learning_rate: float) -> TrainConfig:
+        sgd = self.solver == "sgd"
+        return TrainConfig(
+            optimizer=_names.OPT_SGD if sgd else _names.OPT_ADAM,
+            learning_rate=learning_rate,
+            momentum=float(self.momentum) if sgd else 0.0,
+            nesterov=bool(self.nesterovs_momentum) and sgd and self.momentum > 0,
+            beta1=float(self.beta_1),
+            beta2=float(self.beta_2),
+            eps=float(self.epsilon),
+            l2=float(self.alpha),
+            l2_per_batch=True,
+            batch_size=batch_size,
+            loss_scale=self._loss_scale,
+        )
+
+    def _set_learning_rate(self, optimizer: _Optimizer, new: float) -> None:
+        """Change the SGD learning rate the way scikit-learn's velocity update sees it.
+
+        scikit-learn keeps the velocity ``v = μ v - η g``; fastnn keeps ``b = μ b + g`` and steps
+        ``-η b``. They agree while η is constant (``v = -η b``); when η changes to ``η'`` the
+        buffer is rescaled by ``η / η'`` so the next step matches scikit-learn's exactly.
+        """
+        state = self._model._optimizer_state
+        if (
+            self.solver == "sgd"
+            and self.momentum > 0
+            and not optimizer.fresh
+            and state is not None
+            and new != optimizer.learning_rate
+        ):
+            state.state[0] *= optimizer.learning_rate / new
+        optimizer.learning_rate = new
+
+    def _fit_stochastic(self, X, Y, sample_weight, incremental) -> None:
+        if not incremental or "_optimizer" not in self.__dict__:
+            self._optimizer = _Optimizer(float(self.learning_rate_init))
+        optimizer = self._optimizer
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        early_stopping = self.early_stopping
+        if early_stopping:
+            stratify = Y if self._is_classifier and self.n_outputs_ == 1 else None
+            arrays = (X, Y) if sample_weight is None else (X, Y, sample_weight)
+            split = train_test_split(
+                *arrays,
+                random_state=self._random_state,
+                test_size=self.validation_fraction,
+                stratify=stratify,
+            )
+            X_train, X_val, Y_train, Y_val = (np.ascontiguousarray(a) for a in split[:4])
+            sw_train, sw_val = (None, None) if sample_weight is None else split[4:]
+            if X_val.shape[0] < 2:
+                raise ValueError(
+                    "The validation set is too small. Increase 'validation_fraction' or the size "
+                    "of your dataset."
+                )
+            y_val = self._validation_targets(Y_val)
+        else:
+            X_train, Y_train, sw_train = X, Y, sample_weight
+            X_val = y_val = sw_val = None
+        n_samples = X_train.shape[0]
+        if self.batch_size == "auto":
+            batch_size = min(200, n_samples)
+        else:
+            if self.batch_size > n_samples:
+                warnings.warn(
+                    "Got `batch_size` less than 1 or larger than sample size. It is going to be "
+                    "clipped",
+                    stacklevel=4,
+                )
+            batch_size = int(np.clip(self.batch_size, 1, n_samples))
+        sw = np.empty(0, dtype=X.dtype) if sw_train is None else np.ascontiguousarray(sw_train)
+        rng = _SklearnShuffle(self._random_state, n_samples)
+        config = self._train_config(batch_size, optimizer.learning_rate)
+        model = self._model
+        self.n_iter_ = 0  # scikit-learn counts the epochs of this call only
+        remaining = self.max_iter
+        stop = False
+        while remaining > 0 and not stop:
+            count = self._epochs_per_call(early_stopping, incremental, remaining)
+            if config.learning_rate != optimizer.learning_rate:
+                config = replace(config, learning_rate=optimizer.learning_rate)
+            try:
+                losses = model._run_training(
+                    X_train,
+                    Y_train,
+                    sw,
+                    config,
+                    count,
+                    self.shuffle,
+                    rng,
+                    None,
+                    not optimizer.fresh,
+                )
+            except TrainingDiverged as error:
+                for loss in error.history.loss:
+                    self._end_epoch(float(loss), n_samples, early_stopping, incremental, None)
+                raise ValueError(
+                    "Solver produced non-finite parameter weights (the loss or the weights "
+                    f"became NaN or infinite in epoch {self.n_iter_ + 1}; the weights were "
+                    "restored to their values before it). The input data may contain large "
+                    "values and need to be preprocessed, or learning_rate_init is too large."
+                ) from error
+            except KeyboardInterrupt:
+                history = model.history_
+                for loss in [] if history is None else history.loss:
+                    self._end_epoch(float(loss), n_samples, early_stopping, incremental, None)
+                warnings.warn("Training interrupted by user.", stacklevel=4)
+                break
+            optimizer.fresh = False
+            remaining -= count
+            validation = (X_val, y_val, sw_val)
+            for loss in losses:
+                stop = self._end_epoch(
+                    float(loss), n_samples, early_stopping, incremental, validation
+                )
+                if stop:
+                    break
+        if early_stopping:
+            model.params[:] = self._best_theta
+
+    def _epochs_per_call(self, early_stopping, incremental, remaining) -> int:
+        """How many epochs the next kernel call may run before Python must look at the losses.
+
+        scikit-learn decides after every epoch whether to stop or to lower an adaptive learning
+        rate, but either needs more than ``n_iter_no_change`` epochs in a row without improvement:
+        with ``c`` such epochs counted so far, the next ``n_iter_no_change + 1 - c`` epochs can run
+        in one call, and only the last of them can end in a decision. Early stopping (a validation
+        score and a copy of θ after every epoch), the per-epoch ``invscaling`` rate and
+        ``partial_fit`` (one epoch) go one epoch at a time.
+        """
+        if (
+            incremental
+            or early_stopping
+            or (self.solver == "sgd" and self.learning_rate == "invscaling")
+        ):
+            return 1
+        if self.n_iter_no_change == np.inf:
+            return remaining
+        return max(1, min(remaining, int(self.n_iter_no_change) + 1 - self._no_improvement_count))
+
+    def _end_epoch(self, loss, n_samples, early_stopping, incremental, validation) -> bool:
+        """scikit-learn's bookkeeping after one epoch; True when training must stop."""
+        optimizer = self._optimizer
+        self.n_iter_ += 1
+        self.loss_ = loss / self._loss_divisor
+        self.t_ += n_samples
+        self.loss_curve_.append(self.loss_)
+        if self.verbose:
+            print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+        if validation is None:  # an epoch that was cut short by an error or an interrupt
+            return True
+        self._update_no_improvement_count(early_stopping, *validation)
+        if self.solver == "sgd" and self.learning_rate == "invscaling":
+            self._set_learning_rate(
+                optimizer, float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
+            )
+        if self._no_improvement_count > self.n_iter_no_change:
+            what = "Validation score" if early_stopping else "Training loss"
+            msg = (
+                f"{what} did not improve more than tol={self.tol:f} for "
+                f"{self.n_iter_no_change} consecutive epochs."
+            )
+            adaptive = self.solver == "sgd" and self.learning_rate == "adaptive"
+            if not adaptive or optimizer.learning_rate <= 1e-6:
+                if self.verbose:
+                    extra = " Learning rate too small." if adaptive else ""
+                    print(msg + extra + " Stopping.")
+                return True
+            self._set_learning_rate(optimizer, optimizer.learning_rate / 5.0)
+            if self.verbose:
+                print(msg + f" Setting learning rate to {optimizer.learning_rate:f}")
+            self._no_improvement_count = 0
+        if incremental:
+            return True
+        if self.n_iter_ == self.max_iter:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
+        return False
+
+    def _update_no_improvement_count(self, early_stopping, X_val, y_val, sw_val) -> None:
+        if early_stopping:
+            score = self._score(X_val, y_val, sw_val)
+            self.validation_scores_.append(score)
+            if self.verbose:
+                print(f"Validation score: {score:f}")
+            if score < self.best_validation_score_ + self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best_theta = self._model.params.copy()
+        else:
+            last = self.loss_curve_[-1]
+            if last > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if last < self.best_loss_:
+                self.best_loss_ = last
+
+    def _fit_lbfgs(self, X, Y, sample_weight) -> None:
+        from scipy.optimize import minimize
+
+        # L-BFGS-B works in float64; a float32 network is optimised through a float64 twin (the
+        # compiled float64 loss-and-gradient kernel), then rounded back
+        target = self._model
+        if target.dtype == np.float64:
+            model = target
+        else:
+            model = MLP(
+                target.layer_sizes,
+                list(target.activations),
+                target.loss_name,
+                seed=0,
+                params=target.params.astype(np.float64),
+            )
+            X = X.astype(np.float64)
+            Y = Y.astype(np.float64)
+            if sample_weight is not None:
+                sample_weight = sample_weight.astype(np.float64)
+        theta = model.params
+        mask = model.layout.weight_mask()
+        sw = np.empty(0, dtype=X.dtype) if sample_weight is None else sample_weight
+        sw_sum = float(X.shape[0]) if sample_weight is None else float(sample_weight.sum())
+        alpha = float(self.alpha)
+        scale = self._loss_scale
+        grad = np.empty_like(theta)
+
+        def penalty() -> float:
+            w = theta[mask].astype(np.float64)
+            return 0.5 * alpha * float(w @ w) / sw_sum
+
+        last = [np.nan]
+
+        def loss_and_gradient(p):
+            theta[:] = p
+            loss = float(model._loss_gradient(X, Y, sw, scale, grad)) + penalty()
+            g = grad.astype(np.float64)
+            g[mask] += (alpha / sw_sum) * theta[mask]
+            last[0] = loss
+            return loss, g
+
+        iteration = [0]
+
+        def report(*_):
+            iteration[0] += 1
+            print(f"Iteration {iteration[0]}, loss = {last[0]:.8f}")
+
+        start = target.params.copy()
+        result = minimize(
+            loss_and_gradient,
+            theta.astype(np.float64),
+            method="L-BFGS-B",
+            jac=True,
+            options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
+            callback=report if self.verbose else None,
+        )
+        if not np.isfinite(result.x).all() or not np.isfinite(result.fun):
+            target.params[:] = start
+            raise ValueError(
+                "Solver produced non-finite parameter weights (the weights were restored to "
+                "their values before this fit). The input data may contain large values and "
+                "need to be preprocessed."
+            )
+        theta[:] = result.x
+        target.params[:] = theta
+        if result.status != 0:
+            message = result.message
+            message = message.decode("latin1") if isinstance(message, bytes) else message
+            warnings.warn(
+                f"lbfgs failed to converge after {result.nit} iteration(s) (status="
+                f"{result.status}): {message}.\nIncrease the number of iterations (max_iter) or "
+                "scale the data.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        self.n_iter_ = min(int(result.nit), self.max_iter)
+        l2 = penalty()
+        # result.fun is the objective the gradient belongs to; report scikit-learn's loss_
+        self.loss_ = (float(result.fun) - l2) / self._loss_divisor + l2
+
+    # --- prediction ---------------------------------------------------------------------------
+
+    def _forward(self, X, check_input=True) -> np.ndarray:
+        check_is_fitted(self)
+        if check_input:
+            X = validate_data(
+                self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False
+            )
+            X = _dense(X)
+        return self._model.predict(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def _dense(X):
+    return X.toarray() if hasattr(X, "toarray") else X
+
+
+_COMMON_PARAMS_DOC = """
+    hidden_layer_sizes : int or sequence of int, default=(100,)
+        Units of each hidden layer.
+    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+        Hidden-layer activation (fastnn's ``identity``, ``sigmoid``, ``tanh``, ``relu``).
+    solver : {"lbfgs", "sgd", "adam"}, default="adam"
+        ``sgd`` and ``adam`` run each epoch in fastnn's compiled training loop; ``lbfgs`` runs
+        :func:`scipy.optimize.minimize` (L-BFGS-B) on fastnn's compiled loss and gradient.
+    alpha : float, default=1e-4
+        L2 penalty ``0.5 * alpha * ΣW²`` (weights, not intercepts), divided by the sample-weight
+        sum of each batch (of the whole set for lbfgs), as in scikit-learn.
+    batch_size : int or "auto", default="auto"
+        Rows per update; ``"auto"`` is ``min(200, n_samples)``. Larger values are clipped.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Learning-rate schedule of ``solver="sgd"`` (ignored by adam, as in scikit-learn):
+        ``invscaling`` uses ``learning_rate_init / (t_ + 1) ** power_t`` after each epoch;
+        ``adaptive`` divides it by 5 whenever ``n_iter_no_change`` epochs in a row fail to improve
+        by ``tol``, and stops once it is at most 1e-6.
+    learning_rate_init : float, default=1e-3
+        Initial step size of sgd and adam.
+    power_t : float, default=0.5
+        Exponent of ``invscaling``.
+    max_iter : int, default=200
+        Epochs for sgd and adam; iterations for lbfgs.
+    shuffle : bool, default=True
+        Reorder the rows every epoch (sgd and adam), with scikit-learn's random stream.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the shuffling and the early-stopping split.
+    tol : float, default=1e-4
+        Improvement below which an epoch counts as not improving (the gradient tolerance of
+        lbfgs).
+    verbose : bool or int, default=False
+        Print the loss after every epoch.
+    warm_start : bool, default=False
+        Continue from the previous fit's weights (a new optimizer state, as in scikit-learn).
+    momentum : float, default=0.9
+        SGD momentum.
+    nesterovs_momentum : bool, default=True
+        Nesterov's momentum for SGD (when ``momentum > 0``).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows (stratified for single-output
+        classification) and stop when its score (accuracy or R²) stops improving by ``tol``; the
+        weights of the best epoch are restored.
+    validation_fraction : float, default=0.1
+        Share of rows held out for early stopping.
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+        Adam's moment decay rates and ε.
+    n_iter_no_change : int or inf, default=10
+        Epochs without improvement by ``tol`` before stopping (or lowering an adaptive rate).
+    max_fun : int, default=15000
+        Most loss evaluations of lbfgs.
+"""
+
+_ATTRIBUTES_DOC = """
+    loss_ : float
+        Loss after the last epoch (of the final weights for lbfgs).
+    best_loss_ : float or None
+        Lowest training loss seen (sgd/adam without early stopping; None with it).
+    loss_curve_ : list of float
+        Training loss of each epoch (sgd/adam).
+    validation_scores_ : list of float or None
+        Validation score of each epoch with early stopping (else None).
+    best_validation_score_ : float or None
+        Best validation score with early stopping (else None).
+    t_ : int
+        Training rows seen (sgd/adam).
+    coefs_ : list of ndarray
+        Weight matrices, views into the fastnn model's θ.
+    intercepts_ : list of ndarray
+        Bias vectors, views into θ.
+    n_features_in_ : int
+        Number of input features.
+    feature_names_in_ : ndarray of str
+        Input feature names, when ``X`` had string column names.
+    n_iter_ : int
+        Epochs (sgd/adam) or iterations (lbfgs) run.
+    n_layers_ : int
+        Layers, input and output included.
+    n_outputs_ : int
+        Output units.
+    out_activation_ : str
+        Output activation (scikit-learn's name).
+    fastnn_model_ : fastnn.MLP
+        The underlying compiled network.
+"""
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    __doc__ = (
+        """Multi-layer perceptron regressor trained by fastnn's compiled kernels.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`: same parameters,
+    attributes and methods; squared-error loss.
+
+    Parameters
+    ----------
+    loss : {"squared_error"}, default="squared_error"
+        ``0.5 * mean((y - p)²)``. scikit-learn's ``"poisson"`` is not available and raises.
+"""
+        + _COMMON_PARAMS_DOC
+        + """
+    Attributes
+    ----------"""
+        + _ATTRIBUTES_DOC
+        + """
+    Notes
+    -----
+    See :mod:`fastnn.sklearn` for what matches scikit-learn exactly and the few differences
+    (Adam's ε placement; ``loss_curve_`` with sample weights over several batches; the L2 part of
+    the reported loss for multi-output targets).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from fastnn.sklearn import MLPRegressor
+    >>> X, y = make_regression(n_samples=200, n_features=5, noise=0.1, random_state=0)
+    >>> y = y / y.std()
+    >>> reg = MLPRegressor(hidden_layer_sizes=(32,), learning_rate_init=0.01, random_state=0)
+    >>> bool(reg.fit(X, y).score(X, y) > 0.95)
+    True
+    >>> reg.coefs_[0].shape, len(reg.loss_curve_) == reg.n_iter_
+    ((5, 32), True)
+    """
+    )
+
+    _is_classifier = False
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        self.loss = loss
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            y_numeric=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        return _dense(X), y
+
+    def _validation_targets(self, Y_val):
+        return Y_val[:, 0] if Y_val.shape[1] == 1 else Y_val
+
+    def _score(self, X, y, sample_weight=None) -> float:
+        pred = self._predict(X, check_input=False)
+        if not np.isfinite(pred).all():
+            return np.nan
+        return float(r2_score(y, pred, sample_weight=sample_weight))
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to ``(X, y)``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row in the loss.
+
+        Returns
+        -------
+        self : MLPRegressor
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
+
+        Returns
+        -------
+        self : MLPRegressor
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    def _predict(self, X, check_input=True):
+        pred = self._forward(X, check_input)
+        return pred.ravel() if pred.shape[1] == 1 else pred
+
+    def predict(self, X):
+        """Predicted targets for the rows of ``X``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        return self._predict(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    __doc__ = (
+        """Multi-layer perceptron classifier trained by fastnn's compiled kernels.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`: same parameters,
+    attributes and methods; log-loss with a softmax output for several classes and a logistic
+    output for two classes and for multi-label targets.
+
+    Parameters
+    ----------"""
+        + _COMMON_PARAMS_DOC
+        + """
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray
+        Class labels (one array per output for multi-label targets)."""
+        + _ATTRIBUTES_DOC
+        + """
+    Notes
+    -----
+    The log-losses are computed from the output layer's logits (no ``log(0)``); scikit-learn clips
+    the probabilities to ``[eps, 1 - eps]`` instead, which changes the reported loss only for
+    saturated outputs. See :mod:`fastnn.sklearn` for the other (small) differences.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from fastnn.sklearn import MLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = make_pipeline(
+    ...     StandardScaler(),
+    ...     MLPClassifier((16,), learning_rate_init=0.01, max_iter=1000, random_state=0),
+    ... )
+    >>> bool(clf.fit(X, y).score(X, y) > 0.95)
+    True
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 3)
+    """
+    )
+
+    _is_classifier = True
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if "classes_" not in self.__dict__ or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            classes = unique_labels(y)
+            if self.warm_start:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same classes as in the "
+                        f"previous call to fit. Previously got {self.classes_}, `y` has {classes}"
+                    )
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(
+                    "`y` has classes not in `self.classes_`. "
+                    f"`self.classes_` has {self.classes_}. 'y' has {classes}."
+                )
+        y = self._label_binarizer.transform(y).astype(bool)
+        return _dense(X), y
+
+    def _validation_targets(self, Y_val):
+        return self._label_binarizer.inverse_transform(Y_val)
+
+    def _score(self, X, y, sample_weight=None) -> float:
+        return float(
+            accuracy_score(y, self._predict(X, check_input=False), sample_weight=sample_weight)
+        )
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to ``(X, y)``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels, or a binary indicator matrix for multi-label classification.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row in the loss.
+
+        Returns
+        -------
+        self : MLPClassifier
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+        classes : array-like of shape (n_classes,), default=None
+            Every class that will ever appear; required on the first call, optional later (it
+            must then equal ``classes_``).
+
+        Returns
+        -------
+        self : MLPClassifier
+        """
+        current = self.__dict__.get("classes_")
+        if current is None and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        if classes is not None:
+            if current is not None:
+                if not np.array_equal(current, unique_labels(classes)):
+                    raise ValueError(
+                        f"`classes={classes!r}` is not the same as on last call to partial_fit, "
+                        f"was: {current!r}"
+                    )
+            else:
+                self.classes_ = unique_labels(classes)
+                self._label_binarizer = LabelBinarizer()
+                if type_of_target(y).startswith("multilabel"):
+                    self._label_binarizer.fit(y)
+                else:
+                    self._label_binarizer.fit(classes)
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    def _predict(self, X, check_input=True):
+        pred = self._forward(X, check_input)
+        if self.n_outputs_ == 1:
+            pred = pred.ravel()
+        return self._label_binarizer.inverse_transform(pred)
+
+    def predict(self, X):
+        """Predicted class labels (an indicator matrix for multi-label targets).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        return self._predict(X)
+
+    def predict_proba(self, X):
+        """Probability of each class (columns ordered as ``classes_``).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        pred = self._forward(X)
+        if self.n_outputs_ == 1:
+            pred = pred.ravel()
+            return np.vstack([1 - pred, pred]).T
+        return pred
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        proba = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return np.log(proba, out=proba)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags

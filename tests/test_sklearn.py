@@ -1,0 +1,468 @@
+"""The scikit-learn drop-in estimators: scikit-learn's own estimator checks, trajectories that
+follow scikit-learn's MLP step for step, and use inside scikit-learn's tools.
+
+Timing comparisons live in ``bench/bench_sklearn_compare.py``, not here.
+"""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn")
+
+from sklearn import neural_network as skl
+from sklearn.base import clone
+from sklearn.datasets import load_digits, make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import (
+    GridSearchCV,
+    cross_val_score,
+    train_test_split,
+)
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import fastnn
+from fastnn.sklearn import MLPClassifier, MLPRegressor
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+#: Settings under which fastnn's estimator and scikit-learn's take the same steps: plain SGD
+#: (no momentum), no L2 penalty, rows in data order. Both draw the same initial weights from the
+#: same random_state.
+PLAIN_SGD = dict(
+    solver="sgd",
+    momentum=0.0,
+    alpha=0.0,
+    shuffle=False,
+    learning_rate_init=0.01,
+    max_iter=20,
+    tol=0.0,
+    n_iter_no_change=1000,
+    random_state=0,
+)
+
+
+def _curves_agree(ours, theirs, rtol):
+    ours = np.asarray(ours.loss_curve_)
+    theirs = np.asarray(theirs.loss_curve_)
+    assert ours.shape == theirs.shape, f"{ours.shape} epochs != scikit-learn's {theirs.shape}"
+    worst = float(np.max(np.abs(ours / theirs - 1.0)))
+    assert worst <= rtol, f"loss curves differ by {worst:.3e} relative (allowed {rtol:g})"
+
+
+def _weights_agree(ours, theirs, rtol):
+    for mine, sk in zip(
+        ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_, strict=True
+    ):
+        np.testing.assert_allclose(mine, sk, rtol=rtol, atol=rtol * np.abs(sk).max())
+
+
+@pytest.fixture(scope="module")
+def regression():
+    X, y = make_regression(300, 8, n_targets=3, noise=1.0, random_state=0)
+    return StandardScaler().fit_transform(X), y / np.abs(y).max(axis=0)
+
+
+@pytest.fixture(scope="module")
+def classification():
+    X, y = make_classification(
+        300, 8, n_informative=5, n_classes=3, n_clusters_per_class=1, random_state=0
+    )
+    return X, y
+
+
+# --- scikit-learn's estimator checks ----------------------------------------------------------
+
+
+@parametrize_with_checks(
+    [
+        MLPClassifier(max_iter=30, random_state=0),
+        MLPRegressor(max_iter=30, random_state=0),
+        MLPClassifier(solver="lbfgs", hidden_layer_sizes=(20,), max_iter=50, random_state=0),
+        MLPRegressor(
+            solver="sgd", hidden_layer_sizes=(20,), max_iter=200, tol=1e-6, random_state=0
+        ),
+    ]
+    # Every check passes: none is marked as an expected failure. Checks that need pandas or
+    # SCIPY_ARRAY_API skip themselves when those are missing.
+)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+# --- trajectories that match scikit-learn's ---------------------------------------------------
+
+
+@pytest.mark.parametrize("n_outputs", [1, 3])
+@pytest.mark.parametrize("batch_size", [50, 64, "auto"])
+def test_regressor_follows_sklearn_sgd(regression, n_outputs, batch_size):
+    X, Y = regression
+    y = Y[:, 0] if n_outputs == 1 else Y
+    settings = dict(PLAIN_SGD, hidden_layer_sizes=(16, 8), batch_size=batch_size)
+    theirs = skl.MLPRegressor(**settings).fit(X, y)
+    ours = MLPRegressor(**settings).fit(X, y)
+    _curves_agree(ours, theirs, 1e-8)
+    _weights_agree(ours, theirs, 1e-8)
+    assert ours.n_iter_ == theirs.n_iter_ == 20 and ours.t_ == theirs.t_
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
+def test_classifier_follows_sklearn_sgd(classification, target, activation):
+    X, y = classification
+    if target == "binary":
+        y = y == 1
+    elif target == "multilabel":
+        y = np.c_[y == 1, y == 2, X[:, 0] > 0]
+    settings = dict(PLAIN_SGD, hidden_layer_sizes=(12,), activation=activation, batch_size=64)
+    theirs = skl.MLPClassifier(**settings).fit(X, y)
+    ours = MLPClassifier(**settings).fit(X, y)
+    _curves_agree(ours, theirs, 1e-8)
+    _weights_agree(ours, theirs, 1e-8)
+    assert ours.out_activation_ == theirs.out_activation_
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-8)
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        dict(momentum=0.9),
+        dict(momentum=0.9, nesterovs_momentum=False),
+        dict(alpha=1e-2),
+        dict(shuffle=True),
+        dict(momentum=0.5, learning_rate="invscaling", learning_rate_init=0.2, power_t=0.3),
+        dict(learning_rate="adaptive", tol=1e-3, n_iter_no_change=2, max_iter=40),
+        dict(tol=1e-3, n_iter_no_change=3, max_iter=200),
+        dict(tol=1e-2, n_iter_no_change=1, max_iter=100),
+        dict(tol=1.0, n_iter_no_change=np.inf, max_iter=25),
+        dict(early_stopping=True, validation_fraction=0.2, tol=1e-3, n_iter_no_change=3),
+    ],
+    ids=lambda extra: ",".join(f"{k}={v}" for k, v in extra.items()),
+)
+def test_sgd_options_follow_sklearn(regression, classification, extra):
+    """Momentum (either kind), L2, shuffling, the learning-rate schedules, tol-based stopping
+    and early stopping all take scikit-learn's steps, not merely similar ones."""
+    X, Y = regression
+    settings = dict(PLAIN_SGD, hidden_layer_sizes=(16,), batch_size=40, **extra)
+    theirs = skl.MLPRegressor(**settings).fit(X, Y[:, 0])
+    ours = MLPRegressor(**settings).fit(X, Y[:, 0])
+    _curves_agree(ours, theirs, 1e-8)
+    _weights_agree(ours, theirs, 1e-7)
+    assert ours.n_iter_ == theirs.n_iter_
+    if settings.get("early_stopping"):
+        np.testing.assert_allclose(ours.validation_scores_, theirs.validation_scores_, rtol=1e-8)
+        assert ours.best_validation_score_ == pytest.approx(theirs.best_validation_score_)
+        assert ours.best_loss_ is None and theirs.best_loss_ is None
+    else:
+        assert ours.best_loss_ == pytest.approx(theirs.best_loss_, rel=1e-8)
+    Xc, yc = classification
+    theirs = skl.MLPClassifier(**settings).fit(Xc, yc)
+    ours = MLPClassifier(**settings).fit(Xc, yc)
+    _curves_agree(ours, theirs, 1e-8)
+    assert ours.n_iter_ == theirs.n_iter_
+
+
+def test_sample_weight_follows_sklearn(regression, classification):
+    """With one batch per epoch the weighted loss curve is scikit-learn's too (with several
+    batches fastnn averages batch losses by weight sum, scikit-learn by row count)."""
+    X, Y = regression
+    sw = np.random.default_rng(0).uniform(0.1, 3.0, X.shape[0])
+    settings = dict(PLAIN_SGD, hidden_layer_sizes=(16,), batch_size=X.shape[0], alpha=1e-2)
+    theirs = skl.MLPRegressor(**settings).fit(X, Y[:, 0], sample_weight=sw)
+    ours = MLPRegressor(**settings).fit(X, Y[:, 0], sample_weight=sw)
+    _curves_agree(ours, theirs, 1e-8)
+    _weights_agree(ours, theirs, 1e-8)
+    Xc, yc = classification
+    theirs = skl.MLPClassifier(**settings).fit(Xc, yc, sample_weight=sw)
+    ours = MLPClassifier(**settings).fit(Xc, yc, sample_weight=sw)
+    _curves_agree(ours, theirs, 1e-8)
+    # several batches: the updates are still scikit-learn's; only the reported average differs
+    settings["batch_size"] = 64
+    theirs = skl.MLPClassifier(**settings).fit(Xc, yc, sample_weight=sw)
+    ours = MLPClassifier(**settings).fit(Xc, yc, sample_weight=sw)
+    _weights_agree(ours, theirs, 1e-8)
+
+
+def test_adam_follows_sklearn_closely(regression, classification):
+    """Adam puts ε on the bias-corrected sqrt(v̂) (fastnn) rather than on sqrt(v) (scikit-learn),
+    which changes the steps in the sixth digit early on and not at all once 1 - β2^t ≈ 1."""
+    X, Y = regression
+    settings = dict(PLAIN_SGD, solver="adam", hidden_layer_sizes=(16,), batch_size=50)
+    theirs = skl.MLPRegressor(**settings).fit(X, Y)
+    ours = MLPRegressor(**settings).fit(X, Y)
+    _curves_agree(ours, theirs, 1e-4)
+    Xc, yc = classification
+    theirs = skl.MLPClassifier(**settings).fit(Xc, yc)
+    ours = MLPClassifier(**settings).fit(Xc, yc)
+    _curves_agree(ours, theirs, 1e-4)
+
+
+def test_partial_fit_follows_sklearn(classification):
+    X, y = classification
+    settings = dict(PLAIN_SGD, hidden_layer_sizes=(10,), momentum=0.9, batch_size=32)
+    theirs = skl.MLPClassifier(**settings)
+    ours = MLPClassifier(**settings)
+    classes = np.unique(y)
+    for start in range(0, 300, 100):
+        part = slice(start, start + 100)
+        theirs.partial_fit(X[part], y[part], classes=classes)
+        ours.partial_fit(X[part], y[part], classes=classes)
+    _curves_agree(ours, theirs, 1e-8)
+    _weights_agree(ours, theirs, 1e-8)
+    # n_iter_ counts the epochs of the last call, t_ the rows of all calls (as in scikit-learn)
+    assert ours.t_ == theirs.t_ == 300 and ours.n_iter_ == theirs.n_iter_ == 1
+
+
+def test_warm_start_from_sklearn_weights(regression):
+    """Weights copied from scikit-learn through the coefs_/intercepts_ setters continue on
+    scikit-learn's path under warm_start."""
+    X, Y = regression
+    settings = dict(PLAIN_SGD, hidden_layer_sizes=(8, 8), batch_size=30, max_iter=10)
+    theirs = skl.MLPRegressor(**dict(settings, random_state=1)).fit(X, Y)
+    ours = MLPRegressor(**dict(settings, random_state=2), warm_start=True).fit(X, Y)
+    ours.coefs_ = theirs.coefs_
+    ours.intercepts_ = theirs.intercepts_
+    theirs.set_params(warm_start=True).fit(X, Y)
+    ours.fit(X, Y)
+    np.testing.assert_allclose(ours.loss_curve_[10:], theirs.loss_curve_[10:], rtol=1e-8)
+    _weights_agree(ours, theirs, 1e-8)
+
+
+def test_lbfgs_matches_sklearn(regression, classification):
+    X, Y = regression
+    settings = dict(hidden_layer_sizes=(10,), solver="lbfgs", max_iter=50, random_state=0)
+    theirs = skl.MLPRegressor(**settings).fit(X, Y[:, 0])
+    ours = MLPRegressor(**settings).fit(X, Y[:, 0])
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-5)
+    assert ours.n_iter_ == theirs.n_iter_
+    Xc, yc = classification
+    theirs = skl.MLPClassifier(**settings).fit(Xc, yc)
+    ours = MLPClassifier(**settings).fit(Xc, yc)
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-5)
+    assert not hasattr(ours, "loss_curve_")
+
+
+def test_digits_accuracy_at_least_sklearns():
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X / 16.0, y, test_size=0.25, random_state=0)
+    settings = dict(hidden_layer_sizes=(64,), solver="adam", batch_size=200, random_state=0)
+    theirs = skl.MLPClassifier(**settings).fit(X_train, y_train)
+    ours = MLPClassifier(**settings).fit(X_train, y_train)
+    assert ours.score(X_test, y_test) >= theirs.score(X_test, y_test)
+    assert ours.score(X_test, y_test) >= 0.95
+
+
+# --- fitted state and the views into θ --------------------------------------------------------
+
+
+def test_attributes(regression, classification):
+    Xc, yc = classification
+    clf = MLPClassifier((7, 5), max_iter=5).fit(Xc, yc)
+    assert [c.shape for c in clf.coefs_] == [(8, 7), (7, 5), (5, 3)]
+    assert [b.shape for b in clf.intercepts_] == [(7,), (5,), (3,)]
+    assert clf.n_layers_ == 4 and clf.n_outputs_ == 3 and clf.n_features_in_ == 8
+    assert clf.out_activation_ == "softmax" and list(clf.classes_) == [0, 1, 2]
+    assert len(clf.loss_curve_) == clf.n_iter_ == 5 and clf.t_ == 5 * 300
+    assert clf.loss_ == clf.loss_curve_[-1] and clf.best_loss_ == min(clf.loss_curve_)
+    assert clf.validation_scores_ is None and clf.best_validation_score_ is None
+    assert isinstance(clf.fastnn_model_, fastnn.MLP)
+    assert clf.fastnn_model_.layer_sizes == (8, 7, 5, 3)
+    X, Y = regression
+    reg = MLPRegressor(hidden_layer_sizes=(4,), max_iter=3).fit(X, Y)
+    assert reg.out_activation_ == "identity" and reg.predict(X).shape == (300, 3)
+    assert reg.fit(X, Y[:, 0]).predict(X).shape == (300,)
+
+
+def test_coefs_are_views_into_theta(classification):
+    X, y = classification
+    clf = MLPClassifier((6,), max_iter=3, random_state=0).fit(X, y)
+    theta = clf.fastnn_model_.params
+    assert np.shares_memory(clf.coefs_[0], theta) and np.shares_memory(clf.intercepts_[1], theta)
+    before = clf.predict_proba(X)
+    clf.coefs_[1][:] = 0.0
+    clf.intercepts_[1][:] = [0.0, 1.0, 0.0]
+    after = clf.predict_proba(X)
+    assert not np.allclose(before, after)
+    np.testing.assert_allclose(
+        after, np.tile(np.exp([0, 1, 0]) / np.exp([0, 1, 0]).sum(), (300, 1))
+    )
+    with pytest.raises(ValueError, match=r"coefs_\[0\] must have shape \(8, 6\)"):
+        clf.coefs_ = [np.zeros((3, 3)), np.zeros((6, 3))]
+    assert np.array_equal(clf.fastnn_model_.params, theta)
+
+
+def test_predict_proba_and_log_proba(classification):
+    X, y = classification
+    for target in (y, y == 1):
+        clf = MLPClassifier((6,), max_iter=20, random_state=0).fit(X, target)
+        proba = clf.predict_proba(X)
+        assert proba.shape == (300, len(clf.classes_))
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+        np.testing.assert_allclose(clf.predict_log_proba(X), np.log(proba))
+        np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+
+
+def test_string_labels(classification):
+    X, y = classification
+    labels = np.array(["cat", "dog", "emu"])[y]
+    clf = MLPClassifier((6,), max_iter=20, random_state=0).fit(X, labels)
+    assert set(clf.predict(X)) <= set(labels) and list(clf.classes_) == ["cat", "dog", "emu"]
+
+
+def test_float32_input_keeps_float32(regression):
+    X, Y = regression
+    reg = MLPRegressor(hidden_layer_sizes=(5,), max_iter=5, random_state=0).fit(
+        X.astype(np.float32), Y[:, 0]
+    )
+    assert reg.coefs_[0].dtype == np.float32 and reg.predict(X).dtype == np.float32
+    lbfgs = MLPRegressor(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=5, random_state=0)
+    lbfgs.fit(X.astype(np.float32), Y[:, 0])
+    assert lbfgs.coefs_[0].dtype == np.float32
+
+
+def test_sparse_input_equals_dense(classification):
+    from scipy import sparse
+
+    X, y = classification
+    dense = MLPClassifier((6,), max_iter=10, random_state=0).fit(X, y)
+    sp = MLPClassifier((6,), max_iter=10, random_state=0).fit(sparse.csr_matrix(X), y)
+    np.testing.assert_allclose(sp.predict_proba(sparse.csc_matrix(X)), dense.predict_proba(X))
+
+
+def test_convergence_warning_and_verbose(regression, capsys):
+    X, Y = regression
+    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(3\)") as record:
+        MLPRegressor(hidden_layer_sizes=(4,), max_iter=3, verbose=True).fit(X, Y)
+    assert record[0].filename == __file__  # the warning points at the caller's fit
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("Iteration 1, loss = ") and len(printed) == 3
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+def test_unavailable_and_invalid_options_raise(regression, classification):
+    X, Y = regression
+    with pytest.raises(ValueError, match="poisson"):
+        MLPRegressor(loss="poisson").fit(X, Y[:, 0])
+    with pytest.raises(AttributeError, match="has no attribute 'partial_fit'") as excinfo:
+        MLPRegressor(solver="lbfgs").partial_fit(X, Y)
+    assert "only available for the stochastic solvers" in str(excinfo.value.__cause__)
+    assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")
+    with pytest.raises(ValueError, match="solver must be one of"):
+        MLPRegressor(solver="newton").fit(X, Y)
+    with pytest.raises(ValueError, match="activation must be one of"):
+        MLPRegressor(activation="softmax").fit(X, Y)
+    with pytest.raises(ValueError, match="hidden_layer_sizes must hold integers >= 1"):
+        MLPRegressor(hidden_layer_sizes=(4, 0)).fit(X, Y)
+    with pytest.raises(ValueError, match=r"momentum must be in the range \[0, 1\]"):
+        MLPRegressor(momentum=1.5).fit(X, Y)
+    with pytest.raises(TypeError, match="batch_size must be 'auto' or an integer"):
+        MLPRegressor(batch_size=2.5).fit(X, Y)
+    with pytest.raises(ValueError, match="learning_rate_init must be in the range"):
+        MLPRegressor(learning_rate_init=0).fit(X, Y)
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping"):
+        MLPRegressor(early_stopping=True).partial_fit(X, Y)
+    with pytest.raises(NotFittedError):
+        MLPRegressor().predict(X)
+    with pytest.raises(NotFittedError):
+        _ = MLPRegressor().coefs_
+    Xc, yc = classification
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        MLPClassifier().partial_fit(Xc, yc)
+
+
+def test_warm_start_with_other_architecture_raises(regression):
+    X, Y = regression
+    reg = MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, warm_start=True).fit(X, Y)
+    reg.set_params(hidden_layer_sizes=(5,))
+    theta = reg.fastnn_model_.params.copy()
+    with pytest.raises(ValueError, match="refit with warm_start=False"):
+        reg.fit(X, Y)
+    assert np.array_equal(reg.fastnn_model_.params, theta)
+
+
+def test_divergence_is_a_value_error(regression):
+    X, Y = regression
+    reg = MLPRegressor(
+        hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=1e3, max_iter=50, random_state=0
+    )
+    with pytest.raises(ValueError, match="non-finite parameter weights"):
+        reg.fit(X * 1e3, Y)
+    assert np.isfinite(reg.fastnn_model_.params).all()
+
+
+# --- scikit-learn's tools ---------------------------------------------------------------------
+
+
+def test_pipeline_grid_search_and_cross_validation(classification):
+    X, y = classification
+    pipe = make_pipeline(StandardScaler(), MLPClassifier(max_iter=50, random_state=0))
+    grid = GridSearchCV(pipe, {"mlpclassifier__hidden_layer_sizes": [(4,), (16,)]}, cv=3, n_jobs=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        grid.fit(X, y)
+    assert grid.best_params_["mlpclassifier__hidden_layer_sizes"] in [(4,), (16,)]
+    assert grid.score(X, y) > 0.8
+    scores = cross_val_score(
+        MLPRegressor(
+            hidden_layer_sizes=(8,), learning_rate_init=0.01, max_iter=300, random_state=0
+        ),
+        X,
+        X[:, 0] - X[:, 1],
+        cv=3,
+        n_jobs=2,
+    )
+    assert scores.shape == (3,) and (scores > 0.5).all()
+    serial = cross_val_score(
+        MLPRegressor(
+            hidden_layer_sizes=(8,), learning_rate_init=0.01, max_iter=300, random_state=0
+        ),
+        X,
+        X[:, 0] - X[:, 1],
+        cv=3,
+    )
+    np.testing.assert_allclose(scores, serial)
+
+
+def test_clone_and_pickle(classification):
+    X, y = classification
+    clf = MLPClassifier((6,), max_iter=20, random_state=0).fit(X, y)
+    copy = clone(clf)
+    assert copy.get_params() == clf.get_params() and not hasattr(copy, "n_iter_")
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    assert restored.loss_curve_ == clf.loss_curve_
+    assert np.shares_memory(restored.coefs_[0], restored.fastnn_model_.params)
+    assert not np.shares_memory(restored.coefs_[0], clf.fastnn_model_.params)
+    # a restored estimator keeps training where the original would
+    clf.set_params(warm_start=True).fit(X, y)
+    restored.set_params(warm_start=True).fit(X, y)
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+# --- scikit-learn stays optional --------------------------------------------------------------
+
+
+def test_import_fastnn_does_not_import_sklearn():
+    code = "import sys, fastnn; sys.exit('sklearn' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_missing_sklearn_gives_install_hint():
+    code = (
+        "import sys; sys.modules['sklearn'] = None\n"
+        "try:\n    import fastnn.sklearn\nexcept ImportError as e:\n    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert "pip install fastnn[sklearn]" in out
