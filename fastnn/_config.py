@@ -111,29 +111,33 @@ class TrainConfig:
 
     def pack(self) -> tuple[np.ndarray, np.ndarray]:
         """The ``(hp, ic)`` arrays read by the compiled training loop."""
-        hp = np.zeros(HP_SIZE)
-        hp[HP_LR] = self.learning_rate
-        hp[HP_MOMENTUM] = self.momentum
-        hp[HP_BETA1] = self.beta1
-        hp[HP_BETA2] = self.beta2
-        hp[HP_EPS] = self.eps
-        hp[HP_RHO] = self.rho
-        hp[HP_WEIGHT_DECAY] = self.weight_decay
-        hp[HP_L2] = self.l2
-        hp[HP_CLIP_NORM] = self.clip_norm
-        hp[HP_POWER] = self.power
-        hp[HP_GAMMA] = self.gamma
-        hp[HP_MIN_LR] = self.min_lr
-        hp[HP_LOSS_SCALE] = self.loss_scale
-        hp[HP_TOL] = self.tol
-        ic = np.zeros(IC_SIZE, dtype=np.int64)
-        ic[IC_OPTIMIZER] = self.optimizer
-        ic[IC_NESTEROV] = int(self.nesterov)
-        ic[IC_SCHEDULE] = self.schedule
-        ic[IC_STEP_SIZE] = self.step_size
-        ic[IC_SCHEDULE_EPOCHS] = self.schedule_epochs
-        ic[IC_BATCH_SIZE] = self.batch_size
-        ic[IC_PATIENCE] = self.patience
-        ic[IC_LOSS_EVERY] = self.loss_every
-        ic[IC_L2_PER_BATCH] = int(self.l2_per_batch)
+        floats = {
+            HP_LR: self.learning_rate,
+            HP_MOMENTUM: self.momentum,
+            HP_BETA1: self.beta1,
+            HP_BETA2: self.beta2,
+            HP_EPS: self.eps,
+            HP_RHO: self.rho,
+            HP_WEIGHT_DECAY: self.weight_decay,
+            HP_L2: self.l2,
+            HP_CLIP_NORM: self.clip_norm,
+            HP_POWER: self.power,
+            HP_GAMMA: self.gamma,
+            HP_MIN_LR: self.min_lr,
+            HP_LOSS_SCALE: self.loss_scale,
+            HP_TOL: self.tol,
+        }
+        ints = {
+            IC_OPTIMIZER: self.optimizer,
+            IC_NESTEROV: int(self.nesterov),
+            IC_SCHEDULE: self.schedule,
+            IC_STEP_SIZE: self.step_size,
+            IC_SCHEDULE_EPOCHS: self.schedule_epochs,
+            IC_BATCH_SIZE: self.batch_size,
+            IC_PATIENCE: self.patience,
+            IC_LOSS_EVERY: self.loss_every,
+            IC_L2_PER_BATCH: int(self.l2_per_batch),
+        }
+        hp = np.array([floats[i] for i in range(HP_SIZE)], dtype=np.float64)
+        ic = np.array([ints[i] for i in range(IC_SIZE)], dtype=np.int64)
         return hp, ic

@@ -19,7 +19,9 @@ def _describe(value: object) -> str:
 
 def check_int(value: object, name: str, minimum: int = 1) -> int:
     """An integer ``>= minimum`` (bools and non-integral floats are refused)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+    if type(value) is not int and (
+        isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral)
+    ):
         raise TypeError(f"{name} must be an integer >= {minimum}, got {_describe(value)} {value!r}")
     value = int(value)
     if value < minimum:
@@ -36,7 +38,10 @@ def check_float(
     below: float | None = None,
 ) -> float:
     """A finite real number, optionally ``> 0``, ``>= 0`` or ``< below``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+    kind = type(value)
+    if kind is not float and kind is not int and (
+        isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real)
+    ):
         raise TypeError(f"{name} must be a real number, got {_describe(value)} {value!r}")
     value = float(value)
     if not math.isfinite(value):
