@@ -244,6 +244,27 @@ class MLPBase:
         other.__setstate__(self.__getstate__())
         return other
 
+    def save(self, path) -> None:
+        """Write the model to one file at ``path``; read it back with :func:`fastnn.load`.
+
+        The file holds θ, the architecture, the random generator's state, the format and fastnn
+        versions and a SHA-256 checksum; it contains no pickle. It is written to a temporary file
+        in the same directory and renamed over ``path``, so a crash mid-write never leaves a
+        partial file under that name. Training history and optimizer state are not saved.
+
+        Raises
+        ------
+        TypeError
+            If ``path`` is not a str or ``os.PathLike``.
+        ValueError
+            If θ holds NaN or infinity.
+        OSError
+            If the file cannot be written (``path`` is a directory, its directory is missing, …).
+        """
+        from ._io import save_model
+
+        save_model(self, path)
+
     def __getstate__(self) -> dict:
         return {
             "spec": self._spec,
@@ -518,6 +539,10 @@ class MLPBase:
         )
         if not isinstance(shuffle, (bool, np.bool_)):
             raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
+        if not isinstance(keep_optimizer_state, (bool, np.bool_)):
+            raise TypeError(
+                f"keep_optimizer_state must be True or False, got {keep_optimizer_state!r}"
+            )
         rng = self._rng if seed is None else _as_rng(seed, "seed")
         validation = self._validation(validation_data)
         return self._run_training(
@@ -529,7 +554,7 @@ class MLPBase:
             bool(shuffle) and batch < n,
             rng,
             validation,
-            keep_optimizer_state,
+            bool(keep_optimizer_state),
         )
 
     def _validation(self, validation_data):
@@ -542,12 +567,18 @@ class MLPBase:
             )
         X_val = check_X(validation_data[0], self._spec.sizes[0], self._spec.dtype, "X_val")
         Y_val = check_y(
-            validation_data[1], X_val.shape[0], self._spec.sizes[-1], self._spec.dtype, "y_val"
+            validation_data[1],
+            X_val.shape[0],
+            self._spec.sizes[-1],
+            self._spec.dtype,
+            "y_val",
+            "X_val",
         )
         sw_val = check_sample_weight(
             validation_data[2] if len(validation_data) == 3 else None,
             X_val.shape[0],
             self._spec.dtype,
+            "sample_weight_val",
         )
         return X_val, Y_val, sw_val
 

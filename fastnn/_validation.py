@@ -39,8 +39,10 @@ def check_float(
 ) -> float:
     """A finite real number, optionally ``> 0``, ``>= 0`` or ``< below``."""
     kind = type(value)
-    if kind is not float and kind is not int and (
-        isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real)
+    if (
+        kind is not float
+        and kind is not int
+        and (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real))
     ):
         raise TypeError(f"{name} must be a real number, got {_describe(value)} {value!r}")
     value = float(value)
@@ -124,7 +126,9 @@ def check_X(X: object, n_features: int, dtype: np.dtype, name: str = "X") -> np.
     return array
 
 
-def check_y(y: object, n_rows: int, n_outputs: int, dtype: np.dtype, name: str = "y") -> np.ndarray:
+def check_y(
+    y: object, n_rows: int, n_outputs: int, dtype: np.dtype, name: str = "y", x_name: str = "X"
+) -> np.ndarray:
     """Targets as a finite ``(n_rows, n_outputs)`` array; 1-D is accepted for one output."""
     array = as_float_array(y, name, dtype)
     if array.ndim == 1 and n_outputs == 1:
@@ -136,7 +140,9 @@ def check_y(y: object, n_rows: int, n_outputs: int, dtype: np.dtype, name: str =
             + f", got {array.ndim}-D shape {array.shape}"
         )
     if array.shape[0] != n_rows:
-        raise ValueError(f"{name} has {array.shape[0]} rows but X has {n_rows}; they must match")
+        raise ValueError(
+            f"{name} has {array.shape[0]} rows but {x_name} has {n_rows}; they must match"
+        )
     if array.shape[1] != n_outputs:
         raise ValueError(
             f"{name} has {array.shape[1]} columns but the network has {n_outputs} outputs "
@@ -146,19 +152,20 @@ def check_y(y: object, n_rows: int, n_outputs: int, dtype: np.dtype, name: str =
     return array
 
 
-def check_sample_weight(sample_weight: object, n_rows: int, dtype: np.dtype) -> np.ndarray:
+def check_sample_weight(
+    sample_weight: object, n_rows: int, dtype: np.dtype, name: str = "sample_weight"
+) -> np.ndarray:
     """Sample weights as a 1-D array of ``n_rows`` non-negative finite values (empty: none)."""
     if sample_weight is None:
         return np.empty(0, dtype=dtype)
-    array = as_float_array(sample_weight, "sample_weight", dtype)
+    array = as_float_array(sample_weight, name, dtype)
     if array.ndim != 1 or array.shape[0] != n_rows:
         raise ValueError(
-            f"sample_weight must have shape ({n_rows},), one weight per row, "
-            f"got shape {array.shape}"
+            f"{name} must have shape ({n_rows},), one weight per row, got shape {array.shape}"
         )
-    check_finite(array, "sample_weight")
+    check_finite(array, name)
     if (array < 0).any():
-        raise ValueError("sample_weight must be >= 0 everywhere")
+        raise ValueError(f"{name} must be >= 0 everywhere")
     if not array.sum() > 0:
-        raise ValueError("sample_weight must have a positive sum")
+        raise ValueError(f"{name} must have a positive sum")
     return array

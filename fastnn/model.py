@@ -15,9 +15,20 @@ class MLP(MLPBase):
     Notes
     -----
     Prediction, loss, gradient and whole training loops run as compiled, cached Numba kernels that
-    release the GIL: different models can be used from different threads at once. One model must
-    not be trained from two threads at the same time (both would update the same θ); predicting
-    with a model while another thread trains it reads θ mid-update.
+    release the GIL, so threads run them in parallel. Different models can be trained and used
+    from different threads at once, with exactly the results of running them one after another.
+
+    One model shared between threads:
+
+    * ``predict``, ``layer_outputs``, ``loss`` and ``gradient`` only read θ (each call has its
+      own workspace), so any number of threads may call them on one model at once.
+    * ``fit``, the ``params`` setter and writes through ``weights``/``biases`` change θ in place,
+      and nothing locks the model: two ``fit`` calls on one model at once, or reading a model
+      while another thread trains it, race on θ. Nothing crashes, but the results are
+      meaningless (a mix of both runs, or θ read mid-update). Give each thread its own
+      ``model.copy()``, or serialise access with a ``threading.Lock``.
+    * A KeyboardInterrupt reaches only the main thread; a ``fit`` running in another thread
+      finishes.
 
     Examples
     --------

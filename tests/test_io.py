@@ -1,0 +1,409 @@
+"""Saving and loading: bit-exact round trips, damaged files refused, atomic writes, pickling."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import pickle
+import struct
+
+import numpy as np
+import pytest
+from conftest import regression_data
+
+import fastnn
+import fastnn.reference as ref
+from fastnn import _io
+
+IMPLEMENTATIONS = pytest.mark.parametrize("nn", [fastnn, ref], ids=["compiled", "reference"])
+
+#: Architectures covering every part of the metadata: parameterised activations and loss,
+#: no biases, softmax with categorical cross-entropy, sigmoid with binary cross-entropy.
+ARCHITECTURES = {
+    "leaky-elu-huber": dict(
+        layer_sizes=(3, 5, 4, 2),
+        activations=[("leaky_relu", 0.2), ("elu", 0.7), "identity"],
+        loss=("huber", 0.5),
+    ),
+    "tanh-mse": dict(layer_sizes=(2, 3, 1), activations="tanh", loss="mse"),
+    "softmax": dict(
+        layer_sizes=(4, 6, 3), activations=["relu", "softmax"], loss="categorical_crossentropy"
+    ),
+    "sigmoid-bce": dict(layer_sizes=(3, 2, 2), activations="sigmoid", loss="binary_crossentropy"),
+}
+
+
+def _model(nn, arch="leaky-elu-huber", dtype=np.float64, bias=True, seed=0):
+    return nn.MLP(**ARCHITECTURES[arch], dtype=dtype, bias=bias, seed=seed)
+
+
+def _resign(data: bytes) -> bytes:
+    """Replace the trailing checksum so that it matches the (edited) rest of the file."""
+    body = data[:-32]
+    return body + hashlib.sha256(body).digest()
+
+
+def _edit_metadata(data: bytes, edit) -> bytes:
+    """Rewrite the JSON metadata of a model file with ``edit(dict)`` and fix up the checksum."""
+    magic, version, size = struct.unpack_from("<8sII", data)
+    metadata = json.loads(data[16 : 16 + size])
+    edit(metadata)
+    header = json.dumps(metadata).encode()
+    header += b" " * (-(16 + len(header)) % 16)
+    body = struct.pack("<8sII", magic, version, len(header)) + header + data[16 + size : -32]
+    return _resign(body + b"\0" * 32)
+
+
+# --- round trips ---------------------------------------------------------------------------------
+
+
+@IMPLEMENTATIONS
+@pytest.mark.parametrize("arch", sorted(ARCHITECTURES))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
+def test_round_trip_is_bit_exact(nn, arch, dtype, bias, tmp_path):
+    model = _model(nn, arch, dtype, bias)
+    model.params = model.params + np.linspace(-0.3, 0.3, model.n_params)  # not only initial values
+    path = tmp_path / "model.fnn"
+    model.save(path)
+    loaded = nn.load(path)
+    assert type(loaded) is type(model)
+    assert loaded.params.dtype == model.params.dtype
+    assert loaded.params.tobytes() == model.params.tobytes()
+    assert loaded.spec == model.spec
+    assert repr(loaded) == repr(model)
+    # the loaded θ is the model's own storage, with the layer views into it
+    for view in loaded.weights + loaded.biases:
+        assert np.shares_memory(view, loaded.params)
+    assert loaded.params.flags.writeable and loaded.params.flags.c_contiguous
+    X = np.random.default_rng(1).standard_normal((7, model.layer_sizes[0]))
+    assert loaded.predict(X).tobytes() == model.predict(X).tobytes()
+
+
+@pytest.mark.parametrize("writer, reader", [(fastnn, ref), (ref, fastnn)])
+def test_compiled_and_reference_files_are_interchangeable(writer, reader, tmp_path):
+    model = _model(writer, "softmax", np.float32)
+    model.save(tmp_path / "m.fnn")
+    loaded = reader.load(tmp_path / "m.fnn")
+    assert type(loaded) is reader.MLP
+    assert loaded.params.tobytes() == model.params.tobytes()
+    assert loaded.spec == model.spec
+
+
+@IMPLEMENTATIONS
+def test_loaded_model_trains_on_exactly_like_the_saved_one(nn, tmp_path):
+    """The random generator's state is saved: shuffling continues identically after a load."""
+    X, y = regression_data(np.random.default_rng(2), 40, 3, 2)
+    model = _model(nn)
+    model.fit(X, y, epochs=3, learning_rate=0.05, batch_size=8)
+    model.save(tmp_path / "m.fnn")
+    loaded = nn.load(tmp_path / "m.fnn")
+    a = model.fit(X, y, epochs=4, learning_rate=0.05, batch_size=8)
+    b = loaded.fit(X, y, epochs=4, learning_rate=0.05, batch_size=8)
+    assert a.tobytes() == b.tobytes()
+    assert model.params.tobytes() == loaded.params.tobytes()
+
+
+@pytest.mark.parametrize("bit_generator", ["PCG64", "PCG64DXSM", "Philox", "SFC64", "MT19937"])
+def test_every_numpy_bit_generator_state_is_saved(bit_generator, tmp_path):
+    X, y = regression_data(np.random.default_rng(4), 20, 3, 2)
+    seed = np.random.Generator(getattr(np.random, bit_generator)(5))
+    model = _model(fastnn, seed=seed)
+    model.save(tmp_path / "m.fnn")
+    loaded = fastnn.load(tmp_path / "m.fnn")
+    assert type(loaded._rng.bit_generator).__name__ == bit_generator
+    a = model.fit(X, y, epochs=2, learning_rate=0.05, batch_size=4)
+    b = loaded.fit(X, y, epochs=2, learning_rate=0.05, batch_size=4)
+    assert a.tobytes() == b.tobytes()
+
+
+def test_file_records_versions_and_architecture(tmp_path):
+    model = _model(fastnn, dtype=np.float32, bias=False)
+    model.save(tmp_path / "m.fnn")
+    data = (tmp_path / "m.fnn").read_bytes()
+    assert data[:8] == _io.MAGIC
+    metadata, theta = _io.decode(data)
+    assert struct.unpack_from("<I", data, 8)[0] == _io.FORMAT_VERSION == 1
+    assert metadata["fastnn_version"] == fastnn.__version__
+    assert metadata["architecture"] == model.spec.describe()
+    assert metadata["architecture"]["dtype"] == "float32"
+    assert metadata["architecture"]["bias"] is False
+    assert metadata["params_dtype"] == "<f4"
+    assert theta.tobytes() == model.params.tobytes()
+    assert hashlib.sha256(data[:-32]).digest() == data[-32:]
+    # θ starts on a 16-byte boundary
+    assert (len(data) - 32 - model.n_params * 4) % 16 == 0
+
+
+@IMPLEMENTATIONS
+def test_save_accepts_str_and_pathlike_and_overwrites(nn, tmp_path):
+    first, second = _model(nn, seed=1), _model(nn, seed=2)
+    first.save(str(tmp_path / "m.fnn"))
+    second.save(tmp_path / "m.fnn")  # replaces the file
+    assert nn.load(str(tmp_path / "m.fnn")).params.tobytes() == second.params.tobytes()
+    assert sorted(os.listdir(tmp_path)) == ["m.fnn"]
+
+
+def test_new_file_permissions_follow_the_umask(tmp_path):
+    old = os.umask(0o027)
+    try:
+        _model(fastnn).save(tmp_path / "m.fnn")
+    finally:
+        os.umask(old)
+    assert os.stat(tmp_path / "m.fnn").st_mode & 0o777 == 0o640
+
+
+# --- damaged and foreign files -------------------------------------------------------------------
+
+
+@pytest.fixture
+def saved(tmp_path):
+    """The bytes of a saved 3-5-4-2 model file."""
+    _model(fastnn).save(tmp_path / "good.fnn")
+    return (tmp_path / "good.fnn").read_bytes()
+
+
+@IMPLEMENTATIONS
+@pytest.mark.parametrize("tenths", range(10))
+def test_truncated_file_is_refused(nn, saved, tmp_path, tenths):
+    cut = len(saved) * tenths // 10
+    path = tmp_path / "cut.fnn"
+    path.write_bytes(saved[:cut])
+    with pytest.raises(nn.ModelFileError, match=r"empty|truncated") as info:
+        nn.load(path)
+    assert "cut.fnn" in str(info.value)
+
+
+def test_truncated_file_is_refused_at_every_length(saved, tmp_path):
+    path = tmp_path / "cut.fnn"
+    for cut in range(len(saved)):
+        path.write_bytes(saved[:cut])
+        with pytest.raises(fastnn.ModelFileError, match=r"empty|truncated"):
+            fastnn.load(path)
+
+
+def test_a_flipped_byte_anywhere_is_detected(saved, tmp_path):
+    """Every byte of the file, flipped in turn, makes loading fail with a clear error."""
+    path = tmp_path / "flipped.fnn"
+    for position in range(len(saved)):
+        damaged = bytearray(saved)
+        damaged[position] ^= 0xFF
+        path.write_bytes(bytes(damaged))
+        with pytest.raises(
+            fastnn.ModelFileError,
+            match=r"checksum|not a fastnn model file|first bytes are damaged|format version",
+        ):
+            fastnn.load(path)
+
+
+@pytest.mark.parametrize("bit", range(8))
+def test_a_single_flipped_bit_in_theta_fails_the_checksum(saved, tmp_path, bit):
+    damaged = bytearray(saved)
+    damaged[len(saved) - 40] ^= 1 << bit  # inside θ
+    (tmp_path / "bit.fnn").write_bytes(bytes(damaged))
+    with pytest.raises(fastnn.ModelFileError, match="checksum does not match"):
+        fastnn.load(tmp_path / "bit.fnn")
+
+
+@IMPLEMENTATIONS
+def test_pickle_file_is_refused_without_unpickling(nn, tmp_path, monkeypatch):
+    model = _model(nn)
+    path = tmp_path / "model.pkl"
+    with open(path, "wb") as f:
+        pickle.dump(model, f)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the loader must never unpickle")
+
+    monkeypatch.setattr(pickle, "load", forbidden)
+    monkeypatch.setattr(pickle, "loads", forbidden)
+    monkeypatch.setattr(pickle, "Unpickler", forbidden)
+    monkeypatch.setattr(np, "load", forbidden)
+    with pytest.raises(nn.ModelFileError, match=r"not a fastnn model file.*pickle") as info:
+        nn.load(path)
+    assert "never unpickles" in str(info.value)
+
+
+def test_npz_with_pickled_objects_is_refused(tmp_path):
+    path = tmp_path / "model.npz"
+    np.savez(path, params=np.arange(3.0), metadata=np.array([{"evil": object()}], dtype=object))
+    with pytest.raises(fastnn.ModelFileError, match=r"not a fastnn model file.*zip"):
+        fastnn.load(path)
+
+
+def test_pickle_behind_fastnn_magic_is_refused(saved, tmp_path):
+    """A pickle appended to or substituted into a model file never gets unpickled."""
+    payload = pickle.dumps({"params": [1.0, 2.0]})
+    path = tmp_path / "evil.fnn"
+    path.write_bytes(saved[:16] + payload)
+    with pytest.raises(fastnn.ModelFileError, match="checksum"):
+        fastnn.load(path)
+    # even with a matching checksum, the payload is read as JSON and θ, never unpickled
+    path.write_bytes(_resign(saved[:16] + payload + b"\0" * 32))
+    with pytest.raises(fastnn.ModelFileError, match="malformed"):
+        fastnn.load(path)
+
+
+@pytest.mark.parametrize("content", [b"", b"hello world\n", b"\x89FAS", b"\x93NUMPY\x01\x00"])
+def test_other_files_are_refused(tmp_path, content):
+    path = tmp_path / "other"
+    path.write_bytes(content)
+    with pytest.raises(fastnn.ModelFileError, match=r"empty|truncated|not a fastnn model file"):
+        fastnn.load(path)
+
+
+@IMPLEMENTATIONS
+@pytest.mark.parametrize("version", [0, 2, 1000])
+def test_wrong_format_version_is_refused(nn, tmp_path, version):
+    data = _io.encode(_model(nn), format_version=version)
+    assert hashlib.sha256(data[:-32]).digest() == data[-32:]  # a valid file apart from its version
+    (tmp_path / "v.fnn").write_bytes(data)
+    with pytest.raises(
+        nn.ModelFileError, match=rf"format version {version}, but this fastnn reads .*version 1"
+    ):
+        nn.load(tmp_path / "v.fnn")
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda m: m["architecture"].update(layer_sizes=[3, 5, 4, 3]), "do not fit"),
+        (lambda m: m["architecture"].update(activations="swish"), "unknown name 'swish'"),
+        (lambda m: m["architecture"].update(layer_sizes=[3, 0, 4, 2]), "zero-width"),
+        (lambda m: m["architecture"].pop("loss"), "must have the keys"),
+        (lambda m: m.update(n_params=10**12), "does not match n_params"),
+        (lambda m: m.update(params_dtype="|O"), "unsupported params_dtype"),
+        (lambda m: m.update(format="something else"), "not a fastnn model's"),
+        (lambda m: m.update(rng_state={"bit_generator": "os.system"}), "unknown random generator"),
+        (lambda m: m["rng_state"].update(state="nonsense"), "bad random generator state"),
+    ],
+    ids=[
+        "sizes",
+        "activation",
+        "zero-width",
+        "missing-key",
+        "n_params",
+        "object-dtype",
+        "format",
+        "rng-name",
+        "rng-state",
+    ],
+)
+def test_tampered_metadata_with_a_valid_checksum_is_refused(saved, tmp_path, edit, message):
+    """The checksum is not a signature: a forged file is still parsed defensively."""
+    (tmp_path / "t.fnn").write_bytes(_edit_metadata(saved, edit))
+    with pytest.raises(fastnn.ModelFileError, match=message):
+        fastnn.load(tmp_path / "t.fnn")
+
+
+def test_tampered_params_with_a_valid_checksum_are_checked(saved, tmp_path):
+    damaged = bytearray(saved)
+    damaged[-40:-32] = np.array([np.nan]).tobytes()
+    (tmp_path / "nan.fnn").write_bytes(_resign(bytes(damaged)))
+    with pytest.raises(fastnn.ModelFileError, match="NaN or infinity"):
+        fastnn.load(tmp_path / "nan.fnn")
+
+
+@IMPLEMENTATIONS
+def test_non_finite_params_are_not_saved(nn, tmp_path):
+    model = _model(nn)
+    model.params[3] = np.inf  # written into θ directly, bypassing the checked setter
+    with pytest.raises(ValueError, match="params contain NaN or infinity"):
+        model.save(tmp_path / "m.fnn")
+    assert os.listdir(tmp_path) == []
+
+
+# --- atomic writes -----------------------------------------------------------------------------
+
+
+@IMPLEMENTATIONS
+@pytest.mark.parametrize("failure", [OSError("No space left on device"), KeyboardInterrupt()])
+def test_crash_mid_write_keeps_the_previous_file(nn, tmp_path, monkeypatch, failure):
+    old, new = _model(nn, seed=1), _model(nn, seed=2)
+    path = tmp_path / "m.fnn"
+    old.save(path)
+    before = path.read_bytes()
+    written = []
+
+    def half_then_fail(file, data):
+        file.write(data[: len(data) // 2])
+        file.flush()
+        written.append(len(data) // 2)
+        raise failure
+
+    monkeypatch.setattr(_io, "_write_bytes", half_then_fail)
+    with pytest.raises(type(failure)):
+        new.save(path)
+    assert written, "the writer was not called"
+    assert path.read_bytes() == before
+    assert nn.load(path).params.tobytes() == old.params.tobytes()
+    assert sorted(os.listdir(tmp_path)) == ["m.fnn"], "a temporary file was left behind"
+
+
+def test_crash_mid_write_of_a_new_file_leaves_nothing(tmp_path, monkeypatch):
+    def fail(file, data):
+        file.write(data[:10])
+        raise OSError("disk full")
+
+    monkeypatch.setattr(_io, "_write_bytes", fail)
+    with pytest.raises(OSError, match="disk full"):
+        _model(fastnn).save(tmp_path / "m.fnn")
+    assert os.listdir(tmp_path) == []
+
+
+def test_file_is_complete_before_it_gets_its_name(tmp_path, monkeypatch):
+    """The rename happens only after all bytes are written and flushed to disk."""
+    events = []
+    real_replace, real_fsync = os.replace, os.fsync
+
+    def replace(src, dst):
+        events.append(("replace", os.path.getsize(src)))
+        real_replace(src, dst)
+
+    def fsync(fd):
+        events.append(("fsync",))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "fsync", fsync)
+    model = _model(fastnn)
+    model.save(tmp_path / "m.fnn")
+    size = len(_io.encode(model))
+    assert events[0] == ("fsync",) and events[1] == ("replace", size)
+
+
+# --- pickling ----------------------------------------------------------------------------------
+
+
+@IMPLEMENTATIONS
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_pickle_round_trip_keeps_views_into_theta(nn, dtype):
+    X, y = regression_data(np.random.default_rng(3), 30, 3, 2)
+    model = _model(nn, dtype=dtype)
+    model.fit(X, y, epochs=2, learning_rate=0.05, batch_size=10)
+    clone = pickle.loads(pickle.dumps(model))
+    assert type(clone) is type(model)
+    assert clone.params.tobytes() == model.params.tobytes()
+    assert not np.shares_memory(clone.params, model.params)
+    for view in clone.weights + clone.biases:
+        assert np.shares_memory(view, clone.params)
+    clone.weights[0][0, 0] = 123.0
+    assert clone.params[0] == 123.0 and model.params[0] != 123.0
+    assert clone.history_.loss.tobytes() == model.history_.loss.tobytes()
+    # the generator state travels too: both continue identically
+    clone.params = model.params
+    a = model.fit(X, y, epochs=2, learning_rate=0.05, batch_size=10)
+    b = clone.fit(X, y, epochs=2, learning_rate=0.05, batch_size=10)
+    assert a.tobytes() == b.tobytes() and clone.params.tobytes() == model.params.tobytes()
+
+
+@IMPLEMENTATIONS
+def test_deepcopy_and_copy_are_independent(nn):
+    model = _model(nn)
+    for clone in (copy.deepcopy(model), model.copy()):
+        assert clone.params.tobytes() == model.params.tobytes()
+        clone.biases[0][:] = 9.0
+        assert not (model.biases[0] == 9.0).any()
+        assert np.shares_memory(clone.biases[0], clone.params)
