@@ -5,11 +5,25 @@ multiply-adds into FMA instructions, ignore the sign of zero and use reciprocals
 leaves out ``nnan`` and ``ninf``: kernels must see and report NaN and infinity, never assume them
 away, and ``afn`` (approximate ``exp``/``log``), so results stay within a few ulps of numpy's.
 
-Every kernel is cached on disk (``cache=True``), releases the GIL (``nogil=True``) and uses
-numpy's error model (a division by zero gives inf/NaN instead of raising inside a kernel).
+Every kernel is cached on disk, releases the GIL (``nogil=True``) and uses numpy's error model (a
+division by zero gives inf/NaN instead of raising inside a kernel).
+
+The disk cache is Numba's, with one change (:class:`_KernelCache`): Numba keys a cached function
+on its own source file only, but a kernel has helpers from other files compiled into it, so an
+edit of ``dense.py`` alone (or an upgrade that changes only it) would leave the cached kernels of
+``train.py`` running the old helpers. fastnn's key also holds a hash of every kernel source file.
+Where no cache directory is writable, kernels are compiled in memory in each process.
 """
 
+import hashlib
+from pathlib import Path
+
 from numba import njit
+
+try:  # Numba internals; without them kernels are cached the plain Numba way
+    from numba.core.caching import FunctionCache
+except ImportError:  # pragma: no cover
+    FunctionCache = None
 
 FASTMATH = frozenset({"nsz", "arcp", "contract", "reassoc"})
 
@@ -21,9 +35,41 @@ BLAS_MIN_WORK = 8192
 ROW_BLOCK = 256
 
 
+#: SHA-256 of every kernel source file: part of every kernel's cache key.
+_KERNEL_SOURCES = hashlib.sha256(
+    b"".join(
+        path.name.encode() + b"\0" + path.read_bytes()
+        for path in sorted(Path(__file__).parent.glob("*.py"))
+    )
+).hexdigest()
+
+if FunctionCache is not None:
+
+    class _KernelCache(FunctionCache):
+        """Numba's disk cache, keyed also on all of fastnn's kernel sources."""
+
+        def _index_key(self, sig, codegen):
+            return (*super()._index_key(sig, codegen), _KERNEL_SOURCES)
+
+
+def _njit(func, **options):
+    """``njit(**options)(func)`` with fastnn's disk cache (in memory if nowhere is writable)."""
+    dispatcher = njit(**options)(func)
+    if not hasattr(dispatcher, "enable_caching"):  # NUMBA_DISABLE_JIT=1: plain Python
+        return dispatcher
+    try:
+        if FunctionCache is not None and hasattr(FunctionCache, "_index_key"):
+            dispatcher._cache = _KernelCache(func)
+        else:  # pragma: no cover
+            dispatcher.enable_caching()
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        pass
+    return dispatcher
+
+
 def jit(func):
     """Compile ``func`` the fastnn way (see the module docstring)."""
-    return njit(cache=True, nogil=True, fastmath=set(FASTMATH), error_model="numpy")(func)
+    return _njit(func, nogil=True, fastmath=set(FASTMATH), error_model="numpy")
 
 
 def jit_inline(func):
@@ -33,9 +79,7 @@ def jit_inline(func):
     reference-count calls per array (tens of nanoseconds): more than the arithmetic of a whole
     step of a tiny network. Inlined, the arrays are the caller's own and the calls disappear.
     """
-    return njit(
-        cache=True, nogil=True, fastmath=set(FASTMATH), error_model="numpy", inline="always"
-    )(func)
+    return _njit(func, nogil=True, fastmath=set(FASTMATH), error_model="numpy", inline="always")
 
 
 @jit
@@ -52,3 +96,4 @@ def _refs_end_here(*arrays):
     For the same reason per-step code avoids ``range`` with a step that is not a constant: the
     check for a zero step is an exception path, and it, too, defeats the pass.
     """
+    return None

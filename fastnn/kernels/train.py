@@ -9,16 +9,39 @@ C-contiguity, shapes, finiteness), so a kernel never raises.
 import numpy as np
 
 from .._config import (
+    HP_BETA1,
+    HP_BETA2,
     HP_CLIP_NORM,
+    HP_EPS,
+    HP_GAMMA,
     HP_L2,
     HP_LOSS_SCALE,
+    HP_LR,
+    HP_MIN_LR,
+    HP_MOMENTUM,
+    HP_POWER,
+    HP_RHO,
     HP_TOL,
+    HP_WEIGHT_DECAY,
     IC_BATCH_SIZE,
     IC_L2_PER_BATCH,
     IC_LOSS_EVERY,
+    IC_NESTEROV,
+    IC_OPTIMIZER,
     IC_PATIENCE,
+    IC_SCHEDULE,
+    IC_SCHEDULE_EPOCHS,
+    IC_STEP_SIZE,
 )
-from .._names import SSE, STATUS_DIVERGED, STATUS_EARLY_STOP, STATUS_OK
+from .._names import (
+    OPT_ADAMW,
+    OPT_RMSPROP,
+    OPT_SGD,
+    SSE,
+    STATUS_DIVERGED,
+    STATUS_EARLY_STOP,
+    STATUS_OK,
+)
 from ._jit import ROW_BLOCK, _refs_end_here, jit, jit_inline
 from .dense import (
     _act,
@@ -34,10 +57,11 @@ from .dense import (
     _n_layers,
     _size,
     _uses_blas,
+    _w_off,
     _widest,
 )
 from .losses import _loss_norm, _loss_rows
-from .optimizers import _l2_penalty, _learning_rate, _optimizer_step, _regularise_and_clip
+from .optimizers import _learning_rate
 
 
 @jit
@@ -60,27 +84,6 @@ def _weight_sum(sw, rows):
             s += sw[i]
     _refs_end_here(sw)
     return s
-
-
-@jit_inline
-def _all_finite(a):
-    finite = True
-    for p in range(a.shape[0]):
-        finite = finite and np.isfinite(a[p])
-    _refs_end_here(a)
-    return finite
-
-
-@jit_inline
-def _copy_state(theta, state, counters, theta_to, state_to, counters_to):
-    """Copy θ, the optimizer state and the counters into the ``*_to`` arrays (same shapes)."""
-    for p in range(theta.shape[0]):
-        theta_to[p] = theta[p]
-        state_to[0, p] = state[0, p]
-        state_to[1, p] = state[1, p]
-    counters_to[0] = counters[0]
-    counters_to[1] = counters[1]
-    _refs_end_here(theta, state, counters, theta_to, state_to, counters_to)
 
 
 @jit
@@ -295,6 +298,7 @@ def _train_epochs(
     n = X.shape[0]
     n_in = _size(net, 0)
     n_out = _size(net, L)
+    n_params = theta.shape[0]
     B = min(ic[IC_BATCH_SIZE], n)
     shuffled = perms.shape[0] > 0
     weighted = sw.shape[0] > 0
@@ -305,7 +309,24 @@ def _train_epochs(
     clip_norm = hp[HP_CLIP_NORM]
     patience = ic[IC_PATIENCE]
     loss_every = ic[IC_LOSS_EVERY]
+    tol = hp[HP_TOL]
     sum_loss = loss == SSE
+    # optimizer settings (formulas in fastnn.kernels.optimizers)
+    optimizer = ic[IC_OPTIMIZER]
+    mu = hp[HP_MOMENTUM]
+    nesterov = ic[IC_NESTEROV] != 0
+    beta1 = hp[HP_BETA1]
+    beta2 = hp[HP_BETA2]
+    eps = hp[HP_EPS]
+    rho = hp[HP_RHO]
+    weight_decay = hp[HP_WEIGHT_DECAY]
+    schedule = ic[IC_SCHEDULE]
+    base_lr = hp[HP_LR]
+    power = hp[HP_POWER]
+    gamma = hp[HP_GAMMA]
+    step_size = ic[IC_STEP_SIZE]
+    min_lr = hp[HP_MIN_LR]
+    schedule_epochs = ic[IC_SCHEDULE_EPOCHS]
 
     # --- workspaces, allocated once for the whole call
     acts, offsets, zout = _workspace(theta, net, B)
@@ -323,10 +344,20 @@ def _train_epochs(
     load_once = B == n and not shuffled
     loaded = False
 
+    # Everything below runs per epoch or per step. Helpers that take arrays are inlined and end
+    # with _refs_end_here; the optimizer update is written out here for the same reason (see
+    # fastnn.kernels._jit).
     for epoch in range(first_epoch, first_epoch + n_epochs):
         local = epoch - first_epoch
-        lr = _learning_rate(hp, ic, epoch, counters[1])
-        _copy_state(theta, state, counters, theta_backup, state_backup, counters_backup)
+        lr = _learning_rate(
+            schedule, base_lr, power, gamma, step_size, min_lr, schedule_epochs, epoch, counters[1]
+        )
+        for p in range(n_params):  # what a diverging epoch falls back to
+            theta_backup[p] = theta[p]
+            state_backup[0, p] = state[0, p]
+            state_backup[1, p] = state[1, p]
+        counters_backup[0] = counters[0]
+        counters_backup[1] = counters[1]
         epoch_sum = 0.0
         epoch_weight = 0.0
         finite = True
@@ -381,12 +412,57 @@ def _train_epochs(
                 else:
                     _dense_backward(theta, net, netf, acts, offsets, k, rows, deltas, cur, grad)
                 cur = 1 - cur
+            # L2 penalty on the weights (not the biases): loss and gradient
             l2_step = l2 / wsum if l2_per_batch else l2
             if l2_step != 0.0:
-                batch_loss += 0.5 * l2_step * _l2_penalty(theta, net)
-            _regularise_and_clip(theta, grad, net, l2_step, clip_norm)
+                penalty = 0.0
+                for k in range(L):
+                    w = _w_off(net, k)
+                    for p in range(w, w + _size(net, k) * _size(net, k + 1)):
+                        penalty += theta[p] * theta[p]
+                        grad[p] += l2_step * theta[p]
+                batch_loss += 0.5 * l2_step * penalty
+            # clipping by global norm, as torch.nn.utils.clip_grad_norm_
+            if clip_norm > 0.0:
+                sq = 0.0
+                for p in range(n_params):
+                    sq += grad[p] * grad[p]
+                coef = clip_norm / (np.sqrt(sq) + 1e-6)
+                if coef < 1.0:
+                    for p in range(n_params):
+                        grad[p] *= coef
+            # the optimizer step
             counters[0] += 1
-            _optimizer_step(theta, grad, state, hp, ic, lr, counters[0], net)
+            t = counters[0]
+            if optimizer == OPT_SGD and mu == 0.0:
+                for p in range(n_params):
+                    theta[p] -= lr * grad[p]
+            elif optimizer == OPT_SGD:
+                for p in range(n_params):
+                    b = mu * state[0, p] + grad[p]
+                    state[0, p] = b
+                    theta[p] -= lr * (grad[p] + mu * b if nesterov else b)
+            elif optimizer == OPT_RMSPROP:
+                for p in range(n_params):
+                    v = rho * state[1, p] + (1.0 - rho) * grad[p] * grad[p]
+                    state[1, p] = v
+                    theta[p] -= lr * grad[p] / (np.sqrt(v) + eps)
+            else:  # Adam and AdamW
+                if optimizer == OPT_ADAMW:
+                    decay = 1.0 - lr * weight_decay
+                    for k in range(L):
+                        w = _w_off(net, k)
+                        for p in range(w, w + _size(net, k) * _size(net, k + 1)):
+                            theta[p] *= decay
+                c1 = 1.0 - beta1**t
+                c2 = 1.0 - beta2**t
+                for p in range(n_params):
+                    g = grad[p]
+                    m = beta1 * state[0, p] + (1.0 - beta1) * g
+                    v = beta2 * state[1, p] + (1.0 - beta2) * g * g
+                    state[0, p] = m
+                    state[1, p] = v
+                    theta[p] -= lr * (m / c1) / (np.sqrt(v / c2) + eps)
             counters[1] += rows
             if sum_loss:
                 epoch_sum += batch_loss
@@ -397,7 +473,11 @@ def _train_epochs(
                 finite = False
                 break
         epoch_loss = epoch_sum if sum_loss else epoch_sum / epoch_weight
-        finite = finite and np.isfinite(epoch_loss) and _all_finite(theta)
+        if finite and np.isfinite(epoch_loss):
+            for p in range(n_params):
+                finite = finite and np.isfinite(theta[p])
+        else:
+            finite = False
         val_loss = 0.0
         if finite and has_val:
             val_loss = _evaluate(
@@ -415,37 +495,32 @@ def _train_epochs(
             )
             finite = np.isfinite(val_loss)
         if not finite:
-            _copy_state(theta_backup, state_backup, counters_backup, theta, state, counters)
+            for p in range(n_params):
+                theta[p] = theta_backup[p]
+                state[0, p] = state_backup[0, p]
+                state[1, p] = state_backup[1, p]
+            counters[0] = counters_backup[0]
+            counters[1] = counters_backup[1]
             return STATUS_DIVERGED, local
         hist[epoch] = epoch_loss
         if has_val:
             val_hist[epoch] = val_loss
         if loss_every > 0 and epoch % loss_every == 0:
             full_hist[epoch // loss_every] = _evaluate(
-                theta,
-                net,
-                netf,
-                X,
-                Y,
-                sw,
-                eval_acts,
-                eval_offsets,
-                eval_zout,
-                eval_cap,
-                loss_scale,
+                theta, net, netf, X, Y, sw, eval_acts, eval_offsets, eval_zout, eval_cap, loss_scale
             )
         if patience > 0:
             monitored = val_loss if has_val else epoch_loss
-            if monitored < es[0] - hp[HP_TOL]:
+            if monitored < es[0] - tol:
                 es[0] = monitored
                 es[1] = epoch
                 es[2] = 0
-                for p in range(theta.shape[0]):
+                for p in range(n_params):
                     best_theta[p] = theta[p]
             else:
                 es[2] += 1
                 if es[2] >= patience:
-                    for p in range(theta.shape[0]):
+                    for p in range(n_params):
                         theta[p] = best_theta[p]
                     return STATUS_EARLY_STOP, local + 1
     return STATUS_OK, n_epochs
