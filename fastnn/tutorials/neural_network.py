@@ -15,14 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_int
 from ..model import MLP
-from ..reference.tutorials.neural_network import (
-    TABLE_X,
-    TABLE_Y,
-    inputs_and_targets,
-    sigmoid_derivative,
-)
+from ..reference.tutorials import _checks as checks
+from ..reference.tutorials.neural_network import TABLE_X, TABLE_Y, sigmoid_derivative
 
 __all__ = ["TABLE_X", "TABLE_Y", "NeuralNetwork", "sigmoid_derivative"]
 
@@ -49,6 +44,7 @@ class NeuralNetwork:
     input, y : ndarray
     weights1, weights2 : ndarray
         Views into :attr:`model`'s θ: in-place changes (``nn.weights1 += d``) change the network.
+        Assigning to one checks the new values (shape, finiteness) and copies them into θ.
     layer1 : ndarray, shape (n_rows, hidden)
         Hidden-layer outputs of the last :meth:`feedforward` (zeros before the first).
     output : ndarray, shape like ``y``
@@ -58,23 +54,22 @@ class NeuralNetwork:
     """
 
     def __init__(self, x, y, *, hidden=4, seed=None, weights1=None, weights2=None):
-        self.input, self.y = inputs_and_targets(x, y)
-        hidden = check_int(hidden, "hidden")
-        sizes = (self.input.shape[1], hidden, self.y.shape[1])
+        inputs, targets = checks.table(x, y)
+        hidden = checks.count(hidden, "hidden")
+        shapes = ((inputs.shape[1], hidden), (hidden, targets.shape[1]))
+        given = [
+            None if value is None else checks.exact(value, shape, name)
+            for name, value, shape in zip(
+                ("weights1", "weights2"), (weights1, weights2), shapes, strict=True
+            )
+        ]
+        sizes = (inputs.shape[1], hidden, targets.shape[1])
         model = MLP(sizes, "sigmoid", "sse", seed=seed, init="uniform", bias=False)
-        if weights1 is not None or weights2 is not None:
-            # checked against the shapes of the drawn ones; a missing one keeps its draw
-            W1, W2 = (w.copy() for w in model.weights)
-            for name, given, target in (("weights1", weights1, W1), ("weights2", weights2, W2)):
-                if given is None:
-                    continue
-                array = np.asarray(given, dtype=np.float64)
-                if array.shape != target.shape:
-                    raise ValueError(f"{name} must have shape {target.shape}, got {array.shape}")
-                if not np.isfinite(array).all():
-                    raise ValueError(f"{name} contains NaN or infinity")
-                target[...] = array
-            model.params = np.concatenate([W1.ravel(), W2.ravel()])
+        # both are drawn (as in the reference); a given one replaces its draw
+        for view, value in zip(model.weights, given, strict=True):
+            if value is not None:
+                view[...] = value
+        self.input, self.y = inputs, targets
         self.model = model
         self.layer1 = np.zeros((self.input.shape[0], hidden))
         self.output = np.zeros(self.y.shape)
@@ -86,8 +81,8 @@ class NeuralNetwork:
     @weights1.setter
     def weights1(self, value) -> None:
         view = self.model.weights[0]
-        if value is not view:
-            view[...] = value
+        if value is not view:  # not the in-place ``nn.weights1 += d``
+            view[...] = checks.exact(value, view.shape, "weights1")
 
     @property
     def weights2(self) -> np.ndarray:
@@ -97,7 +92,7 @@ class NeuralNetwork:
     def weights2(self, value) -> None:
         view = self.model.weights[1]
         if value is not view:
-            view[...] = value
+            view[...] = checks.exact(value, view.shape, "weights2")
 
     def feedforward(self):
         """Recompute :attr:`layer1` and :attr:`output` from :attr:`input`; returns ``output``."""
@@ -131,7 +126,7 @@ class NeuralNetwork:
         losses = self.model.fit(
             self.input,
             self.y,
-            epochs=iterations,
+            epochs=checks.iterations(iterations),
             learning_rate=1.0,
             batch_size=None,
             shuffle=False,

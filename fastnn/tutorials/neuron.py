@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._layout import Layout
-from .._validation import as_float_array, check_float, check_int
 from ..model import MLP
+from ..reference.tutorials import _checks as checks
 from ..reference.tutorials.neuron import (
     EMILY,
     FRANK,
@@ -47,21 +47,6 @@ __all__ = [
     "sigmoid",
 ]
 
-_F64 = np.dtype(np.float64)
-
-
-def _rows(x, n_inputs: int, name: str) -> tuple[np.ndarray, bool]:
-    """``x`` as rows of ``n_inputs`` floats, and whether it was one sample (1-D)."""
-    array = as_float_array(x, name, _F64)
-    if array.ndim == 1 and array.shape[0] == n_inputs:
-        return array.reshape(1, n_inputs), True
-    if array.ndim == 2 and array.shape[1] == n_inputs:
-        return array, False
-    raise ValueError(
-        f"{name} must be one sample of {n_inputs} values or rows of them, shape (n, {n_inputs}); "
-        f"got shape {array.shape}"
-    )
-
 
 class Neuron:
     """One sigmoid unit, ``f(weights · inputs + bias)``, as a compiled ``n → 1`` network.
@@ -74,17 +59,16 @@ class Neuron:
     Attributes
     ----------
     weights : ndarray
-        A view into :attr:`model`'s θ (writing to it changes the neuron).
+        A view into :attr:`model`'s θ (writing to it changes the neuron). Assigning to it checks
+        the new values and copies them into θ (the number of inputs stays as constructed).
     bias : float
     model : fastnn.MLP
         The ``(n_inputs, 1)`` sigmoid network that computes the output.
     """
 
     def __init__(self, weights, bias):
-        w = as_float_array(weights, "weights", _F64)
-        if w.ndim != 1 or w.shape[0] == 0:
-            raise ValueError(f"weights must be a non-empty 1-D array, got shape {w.shape}")
-        b = check_float(bias, "bias")
+        w = checks.vector(weights, "weights")
+        b = checks.number(bias, "bias")
         self.model = MLP((w.shape[0], 1), "sigmoid", "mse", params=np.append(w, b))
 
     @property
@@ -93,7 +77,8 @@ class Neuron:
 
     @weights.setter
     def weights(self, value) -> None:
-        self.model.weights[0][:, 0] = value
+        view = self.model.weights[0][:, 0]
+        view[...] = checks.exact(value, view.shape, "weights")
 
     @property
     def bias(self) -> np.float64:
@@ -101,11 +86,11 @@ class Neuron:
 
     @bias.setter
     def bias(self, value) -> None:
-        self.model.biases[0][0] = check_float(value, "bias")
+        self.model.biases[0][0] = checks.number(value, "bias")
 
     def feedforward(self, inputs):
         """The unit's output for one input vector (a scalar) or for rows of inputs (1-D)."""
-        rows, single = _rows(inputs, self.model.layer_sizes[0], "inputs")
+        rows, single = checks.rows(inputs, self.model.layer_sizes[0], "inputs")
         out = self.model.predict(rows)[:, 0]
         return out[0] if single else out
 
@@ -118,13 +103,17 @@ class FixedWeightNetwork:
     """
 
     def __init__(self, weights=(0, 1), bias=0):
+        weights = checks.pair_weights(weights)
         self.h1 = Neuron(weights, bias)
         self.h2 = Neuron(weights, bias)
         self.o1 = Neuron(weights, bias)
 
     def feedforward(self, x):
-        hidden = np.stack([self.h1.feedforward(x), self.h2.feedforward(x)], axis=-1)
-        return self.o1.feedforward(hidden)
+        """The output for one input pair ``[x1, x2]`` (a scalar) or for rows of pairs (1-D)."""
+        rows, single = checks.rows(x, 2, "x")
+        hidden = np.stack([self.h1.feedforward(rows), self.h2.feedforward(rows)], axis=-1)
+        out = self.o1.feedforward(hidden)
+        return out[0] if single else out
 
 
 _LAYOUT = Layout((2, 2, 1), bias=True)
@@ -156,7 +145,7 @@ def _parameter(name: str) -> property:
         return self.model.params[index]
 
     def set(self, value) -> None:
-        self.model.params[index] = check_float(value, name)
+        self.model.params[index] = checks.number(value, name)
 
     return property(get, set, doc=f"``{name}``: θ[{index}] of :attr:`model`.")
 
@@ -201,9 +190,7 @@ class OurNeuralNetwork:
 
     @staticmethod
     def _theta(values) -> np.ndarray:
-        array = as_float_array(values, "values", _F64)
-        if array.shape != (len(PARAM_NAMES),):
-            raise ValueError(f"values must hold 9 numbers (w1 … w6, b1 … b3), got {array.shape}")
+        array = checks.nine_values(values)
         theta = np.empty(len(PARAM_NAMES))
         theta[_ORDER] = array
         return theta
@@ -219,7 +206,7 @@ class OurNeuralNetwork:
 
     def feedforward(self, x):
         """The network's output for one person ``[x1, x2]`` (a scalar) or for rows of people."""
-        rows, single = _rows(x, 2, "x")
+        rows, single = checks.rows(x, 2, "x")
         out = self.model.predict(rows)[:, 0]
         return out[0] if single else out
 
@@ -229,8 +216,8 @@ class OurNeuralNetwork:
         With one sample this is the tutorial's hand-worked partial derivative: ∂L/∂w1 ≈ 0.0214
         for Alice with every weight 1 and every bias 0.
         """
-        rows, _ = _rows(data, 2, "data")
-        targets = np.atleast_1d(as_float_array(all_y_trues, "all_y_trues", _F64))
+        rows, _ = checks.rows(data, 2, "data")
+        targets = checks.labels(all_y_trues, rows.shape[0], "all_y_trues", "data")
         grad = self.model.gradient(rows, targets)
         return {name: grad[THETA_INDEX[name]] for name in PARAM_NAMES}
 
@@ -245,10 +232,14 @@ class OurNeuralNetwork:
             The MSE over the whole table after epochs 0, ``loss_every``, 2·``loss_every``, …
             (also kept in :attr:`loss_history`, with the epoch numbers in :attr:`loss_epochs`).
         """
-        loss_every = check_int(loss_every, "loss_every")
+        rows, _ = checks.rows(data, 2, "data")
+        targets = checks.labels(all_y_trues, rows.shape[0], "all_y_trues", "data")
+        learn_rate = checks.rate(learn_rate, "learn_rate")
+        epochs = checks.count(epochs, "epochs")
+        loss_every = checks.count(loss_every, "loss_every")
         self.model.fit(
-            data,
-            all_y_trues,
+            rows,
+            targets,
             epochs=epochs,
             learning_rate=learn_rate,
             batch_size=1,

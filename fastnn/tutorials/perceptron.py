@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_float_array, check_float, check_int
 from ..model import MLP
+from ..reference.tutorials import _checks as checks
 from ..reference.tutorials.perceptron import (
     backpropagate,
     backpropogate,
@@ -35,21 +35,6 @@ __all__ = [
     "loss",
 ]
 
-_F64 = np.dtype(np.float64)
-
-
-def _column(values, name: str) -> np.ndarray:
-    """A number, a 1-D array or an ``(n, 1)`` column as an ``(n, 1)`` float column."""
-    array = as_float_array(values, name, _F64)
-    if array.ndim > 2 or (array.ndim == 2 and array.shape[1] != 1):
-        raise ValueError(
-            f"{name} must be a number, a 1-D array or a column of shape (n, 1); got shape "
-            f"{array.shape}"
-        )
-    if array.size == 0:
-        raise ValueError(f"{name} is empty")
-    return array.reshape(-1, 1)
-
 
 class Perceptron:
     """``y = m·x + b`` trained by gradient descent on the squared error, compiled.
@@ -62,13 +47,18 @@ class Perceptron:
     Attributes
     ----------
     m, b : float
-        Properties over :attr:`model`'s θ.
+        Properties over :attr:`model`'s θ; assigning one checks that it is a finite number.
     model : fastnn.MLP
         The ``(1, 1)`` identity network with MSE loss that does the work.
+
+    Notes
+    -----
+    Every public method takes ``x`` and ``y`` as a number, a 1-D array or an ``(n, 1)`` column
+    and checks them (and the other arguments) before it changes anything.
     """
 
     def __init__(self, m=5.0, b=10.0):
-        params = [check_float(m, "m"), check_float(b, "b")]
+        params = [checks.number(m, "m"), checks.number(b, "b")]
         self.model = MLP((1, 1), "identity", "mse", params=params)
 
     @property
@@ -77,7 +67,7 @@ class Perceptron:
 
     @m.setter
     def m(self, value) -> None:
-        self.model.params[0] = check_float(value, "m")
+        self.model.params[0] = checks.number(value, "m")
 
     @property
     def b(self) -> np.float64:
@@ -85,17 +75,17 @@ class Perceptron:
 
     @b.setter
     def b(self, value) -> None:
-        self.model.params[1] = check_float(value, "b")
+        self.model.params[1] = checks.number(value, "b")
 
     def feedforward(self, x):
         """``m·x + b`` for a number or an array (same shape back)."""
-        array = as_float_array(x, "x", _F64)
-        out = self.model.predict(_column(array, "x")).reshape(array.shape)
-        return out[()] if array.ndim == 0 else out
+        column, shape = checks.column(x, "x")
+        out = self.model.predict(column).reshape(shape)
+        return out[()] if out.ndim == 0 else out
 
     def loss(self, x, y):
         """Sum of the squared errors of the predictions for ``x``."""
-        X, Y = _column(x, "x"), _column(y, "y")
+        X, Y = checks.points(x, y)
         return float(self.model.loss(X, Y) * X.shape[0])
 
     def backpropagate(self, x, y):
@@ -104,7 +94,7 @@ class Perceptron:
         For one sample this is that sample's gradient; for the whole table it is the gradient a
         training step uses.
         """
-        grad = self.model.gradient(_column(x, "x"), _column(y, "y"))
+        grad = self.model.gradient(*checks.points(x, y))
         return float(grad[0]), float(grad[1])
 
     def step(self, x, y, learning_rate=0.001):
@@ -119,11 +109,12 @@ class Perceptron:
         ndarray
             The mean squared error before each step.
         """
+        X, Y = checks.points(x, y)
         return self.model.fit(
-            _column(x, "x"),
-            _column(y, "y"),
-            epochs=iterations,
-            learning_rate=learning_rate,
+            X,
+            Y,
+            epochs=checks.iterations(iterations),
+            learning_rate=checks.rate(learning_rate, "learning_rate"),
             batch_size=None,
             shuffle=False,
         )
@@ -136,13 +127,9 @@ class Perceptron:
         y_preds, losses : ndarray, shape (steps,)
             The prediction for ``x`` and its squared error before each step.
         """
-        X, Y = _column(x, "x"), _column(y, "y")
-        if X.shape[0] != 1 or Y.shape[0] != 1:
-            raise ValueError(
-                f"descent_path follows one point; got {X.shape[0]} x values and "
-                f"{Y.shape[0]} y values"
-            )
-        steps = check_int(steps, "steps")
+        X, Y = checks.one_point(x, y)
+        learning_rate = checks.rate(learning_rate, "learning_rate")
+        steps = checks.count(steps, "steps")
         y_preds, losses = np.empty(steps), np.empty(steps)
         for i in range(steps):
             y_preds[i] = self.model.predict(X)[0, 0]

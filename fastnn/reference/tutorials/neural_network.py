@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _checks as checks
 from .neuron import as_generator, sigmoid
 
 #: The tutorial's 4-row table (third column is a constant 1) and its targets.
@@ -21,47 +22,22 @@ def sigmoid_derivative(a):
     return a * (1.0 - a)
 
 
-def inputs_and_targets(x, y):
-    """``x`` as a 2-D float array and ``y`` as a 2-D float array with one row per row of ``x``.
-
-    A 1-D ``y`` is read as one target per row (a column). Raises ValueError naming the argument.
-    """
-    inputs = np.array(x, dtype=np.float64)
-    if inputs.ndim != 2 or inputs.shape[0] == 0 or inputs.shape[1] == 0:
-        raise ValueError(
-            f"x must be a non-empty 2-D table (rows, features), got shape {inputs.shape}"
-        )
-    targets = np.array(y, dtype=np.float64)
-    if targets.ndim == 1:
-        targets = targets.reshape(-1, 1)
-    if targets.ndim != 2 or targets.shape[0] != inputs.shape[0]:
-        raise ValueError(
-            f"y must have one row per row of x ({inputs.shape[0]}), given as shape "
-            f"({inputs.shape[0]},) or ({inputs.shape[0]}, n_outputs); got shape {targets.shape}"
-        )
-    return inputs, targets
-
-
 def start_weights(rng, n_inputs, hidden, n_outputs, weights1, weights2):
     """The initial ``(weights1, weights2)``: given ones checked and copied, others drawn U[0, 1).
 
-    ``weights1`` is drawn before ``weights2``, each row by row: the order fastnn's
-    ``init="uniform"`` fills θ in, so one seed gives the same start in both implementations.
+    ``weights1`` is drawn before ``weights2`` (both are drawn even when given), each row by row:
+    the order fastnn's ``init="uniform"`` fills θ in, so one seed gives the same start in both
+    implementations. The given ones are checked before anything is drawn.
     """
-    drawn1 = rng.random((n_inputs, hidden))
-    drawn2 = rng.random((hidden, n_outputs))
-    out = []
-    for name, given, drawn in (("weights1", weights1, drawn1), ("weights2", weights2, drawn2)):
-        if given is None:
-            out.append(drawn)
-            continue
-        array = np.array(given, dtype=np.float64)
-        if array.shape != drawn.shape:
-            raise ValueError(f"{name} must have shape {drawn.shape}, got {array.shape}")
-        if not np.isfinite(array).all():
-            raise ValueError(f"{name} contains NaN or infinity")
-        out.append(array)
-    return out
+    shapes = {"weights1": (n_inputs, hidden), "weights2": (hidden, n_outputs)}
+    given = {"weights1": weights1, "weights2": weights2}
+    checked = {
+        name: np.array(checks.exact(value, shapes[name], name))
+        for name, value in given.items()
+        if value is not None
+    }
+    drawn = {name: rng.random(shape) for name, shape in shapes.items()}
+    return [checked.get(name, drawn[name]) for name in shapes]
 
 
 class NeuralNetwork:
@@ -83,7 +59,10 @@ class NeuralNetwork:
 
     Attributes
     ----------
-    input, y, weights1, weights2 : ndarray
+    input, y : ndarray
+    weights1, weights2 : ndarray
+        The network's own arrays. Assigning to one checks the new values (shape, finiteness)
+        and copies them in; in-place updates such as ``nn.weights1 += d`` work as usual.
     layer1 : ndarray, shape (n_rows, hidden)
         Hidden-layer outputs of the last :meth:`feedforward` (zeros before the first).
     output : ndarray, shape like ``y``
@@ -91,12 +70,31 @@ class NeuralNetwork:
     """
 
     def __init__(self, x, y, *, hidden=4, seed=None, weights1=None, weights2=None):
-        self.input, self.y = inputs_and_targets(x, y)
-        self.weights1, self.weights2 = start_weights(
+        self.input, self.y = checks.table(x, y)
+        hidden = checks.count(hidden, "hidden")
+        self._weights1, self._weights2 = start_weights(
             as_generator(seed), self.input.shape[1], hidden, self.y.shape[1], weights1, weights2
         )
         self.layer1 = np.zeros((self.input.shape[0], hidden))
         self.output = np.zeros(self.y.shape)
+
+    @property
+    def weights1(self) -> np.ndarray:
+        return self._weights1
+
+    @weights1.setter
+    def weights1(self, value) -> None:
+        if value is not self._weights1:  # not the in-place ``nn.weights1 += d``
+            self._weights1[...] = checks.exact(value, self._weights1.shape, "weights1")
+
+    @property
+    def weights2(self) -> np.ndarray:
+        return self._weights2
+
+    @weights2.setter
+    def weights2(self, value) -> None:
+        if value is not self._weights2:
+            self._weights2[...] = checks.exact(value, self._weights2.shape, "weights2")
 
     def feedforward(self):
         """Recompute :attr:`layer1` and :attr:`output` from :attr:`input`; returns ``output``."""
@@ -138,6 +136,7 @@ class NeuralNetwork:
         ndarray
             The sum of squared errors of each iteration, measured before its update.
         """
+        iterations = checks.iterations(iterations)
         losses = np.empty(iterations)
         for i in range(iterations):
             self.feedforward()

@@ -15,8 +15,11 @@ with ``f`` the sigmoid, ``x1`` a person's weight (lb - 135) and ``x2`` their hei
 from __future__ import annotations
 
 import numbers
+from operator import attrgetter
 
 import numpy as np
+
+from . import _checks as checks
 
 #: The nine parameters of the 2-2-1 network, in the order :attr:`OurNeuralNetwork.values` uses.
 PARAM_NAMES = ("w1", "w2", "w3", "w4", "w5", "w6", "b1", "b2", "b3")
@@ -67,16 +70,41 @@ class Neuron:
     ----------
     weights : array-like, shape (n_inputs,)
     bias : float
+
+    Attributes
+    ----------
+    weights : ndarray
+        The neuron's own copy; assigning to it checks the new values and copies them in (the
+        number of inputs stays as constructed).
+    bias : float
     """
 
     def __init__(self, weights, bias):
-        self.weights = np.asarray(weights, dtype=np.float64)
-        self.bias = float(bias)
+        self._weights = np.array(checks.vector(weights, "weights"))
+        self._bias = checks.number(bias, "bias")
+
+    @property
+    def weights(self) -> np.ndarray:
+        return self._weights
+
+    @weights.setter
+    def weights(self, value) -> None:
+        if value is not self._weights:  # not the in-place ``neuron.weights += d``
+            self._weights[...] = checks.exact(value, self._weights.shape, "weights")
+
+    @property
+    def bias(self) -> float:
+        return self._bias
+
+    @bias.setter
+    def bias(self, value) -> None:
+        self._bias = checks.number(value, "bias")
 
     def feedforward(self, inputs):
         """The unit's output for one input vector (a scalar) or for rows of inputs (1-D)."""
-        total = np.asarray(inputs, dtype=np.float64) @ self.weights + self.bias
-        return sigmoid(total)
+        rows, single = checks.rows(inputs, self._weights.shape[0], "inputs")
+        out = sigmoid(rows @ self._weights + self._bias)
+        return out[0] if single else out
 
 
 class FixedWeightNetwork:
@@ -87,13 +115,31 @@ class FixedWeightNetwork:
     """
 
     def __init__(self, weights=(0, 1), bias=0):
+        weights = checks.pair_weights(weights)
         self.h1 = Neuron(weights, bias)
         self.h2 = Neuron(weights, bias)
         self.o1 = Neuron(weights, bias)
 
     def feedforward(self, x):
-        hidden = np.stack([self.h1.feedforward(x), self.h2.feedforward(x)], axis=-1)
-        return self.o1.feedforward(hidden)
+        """The output for one input pair ``[x1, x2]`` (a scalar) or for rows of pairs (1-D)."""
+        rows, single = checks.rows(x, 2, "x")
+        hidden = np.stack([self.h1.feedforward(rows), self.h2.feedforward(rows)], axis=-1)
+        out = self.o1.feedforward(hidden)
+        return out[0] if single else out
+
+
+def _parameter(name: str) -> property:
+    """``name`` as a checked property over the attribute ``_name``."""
+    slot = "_" + name
+
+    def set(self, value) -> None:
+        setattr(self, slot, checks.number(value, name))
+
+    return property(attrgetter(slot), set, doc=f"``{name}`` (a float; set it to any finite number)")
+
+
+#: ``(name, storage attribute)`` of each parameter, in :data:`PARAM_NAMES` order.
+_SLOTS = tuple((name, "_" + name) for name in PARAM_NAMES)
 
 
 class OurNeuralNetwork:
@@ -107,15 +153,32 @@ class OurNeuralNetwork:
         seed gives the same starting network here and in :mod:`fastnn.tutorials`.
     values : sequence of 9 floats, optional
         Start from these values instead, in the order of :data:`PARAM_NAMES`.
+
+    Attributes
+    ----------
+    w1, w2, w3, w4, w5, w6, b1, b2, b3 : float
+        The parameters; assigning one checks that it is a finite number.
+    loss_history : ndarray
+        What the last :meth:`train` recorded; ``loss_epochs`` holds the epoch numbers.
     """
+
+    w1 = _parameter("w1")
+    w2 = _parameter("w2")
+    w3 = _parameter("w3")
+    w4 = _parameter("w4")
+    w5 = _parameter("w5")
+    w6 = _parameter("w6")
+    b1 = _parameter("b1")
+    b2 = _parameter("b2")
+    b3 = _parameter("b3")
 
     def __init__(self, seed=None, *, values=None):
         if values is None:
             rng = as_generator(seed)
-            self.w1, self.w3, self.w2, self.w4 = rng.standard_normal(4)
-            self.b1, self.b2 = rng.standard_normal(2)
-            self.w5, self.w6 = rng.standard_normal(2)
-            (self.b3,) = rng.standard_normal(1)
+            self._w1, self._w3, self._w2, self._w4 = rng.standard_normal(4)
+            self._b1, self._b2 = rng.standard_normal(2)
+            self._w5, self._w6 = rng.standard_normal(2)
+            (self._b3,) = rng.standard_normal(1)
         else:
             self.values = values
         self.loss_history = np.empty(0)
@@ -128,13 +191,9 @@ class OurNeuralNetwork:
 
     @values.setter
     def values(self, values) -> None:
-        array = np.asarray(values, dtype=np.float64)
-        if array.shape != (len(PARAM_NAMES),):
-            raise ValueError(f"values must hold 9 numbers (w1 … w6, b1 … b3), got {array.shape}")
-        if not np.isfinite(array).all():
-            raise ValueError("values contains NaN or infinity")
-        for name, value in zip(PARAM_NAMES, array, strict=True):
-            setattr(self, name, float(value))
+        array = checks.nine_values(values)
+        for (_, slot), value in zip(_SLOTS, array, strict=True):
+            setattr(self, slot, float(value))
 
     def _forward(self, x1, x2):
         """Pre-activations and outputs of h1, h2 and o1."""
@@ -146,8 +205,9 @@ class OurNeuralNetwork:
 
     def feedforward(self, x):
         """The network's output for one person ``[x1, x2]`` (a scalar) or for rows of people."""
-        x = np.asarray(x, dtype=np.float64)
-        return self._forward(x[..., 0], x[..., 1])[-1]
+        rows, single = checks.rows(x, 2, "x")
+        out = self._forward(rows[:, 0], rows[:, 1])[-1]
+        return out[0] if single else out
 
     def _sample_gradient(self, x, y_true) -> dict:
         """∂L/∂(every parameter) for one sample, with ``L = (y_true - y_pred)²``."""
@@ -177,8 +237,8 @@ class OurNeuralNetwork:
         With one sample (``data = [x1, x2]`` or a single row) this is the tutorial's hand-worked
         partial derivative, e.g. ∂L/∂w1 ≈ 0.0214 for Alice with every weight 1 and every bias 0.
         """
-        data = np.atleast_2d(np.asarray(data, dtype=np.float64))
-        targets = np.atleast_1d(np.asarray(all_y_trues, dtype=np.float64)).ravel()
+        data, _ = checks.rows(data, 2, "data")
+        targets = checks.labels(all_y_trues, data.shape[0], "all_y_trues", "data").ravel()
         per_sample = [self._sample_gradient(x, y) for x, y in zip(data, targets, strict=True)]
         return {name: np.mean([g[name] for g in per_sample]) for name in PARAM_NAMES}
 
@@ -191,16 +251,19 @@ class OurNeuralNetwork:
             The MSE over the whole table after epochs 0, ``loss_every``, 2·``loss_every``, …
             (also kept in :attr:`loss_history`, with the epoch numbers in :attr:`loss_epochs`).
         """
-        data = np.asarray(data, dtype=np.float64)
-        targets = np.asarray(all_y_trues, dtype=np.float64).ravel()
+        data, _ = checks.rows(data, 2, "data")
+        targets = checks.labels(all_y_trues, data.shape[0], "all_y_trues", "data").ravel()
+        learn_rate = checks.rate(learn_rate, "learn_rate")
+        epochs = checks.count(epochs, "epochs")
+        loss_every = checks.count(loss_every, "loss_every")
         losses, recorded_at = [], []
         for epoch in range(epochs):
             for x, y_true in zip(data, targets, strict=True):
                 grads = self._sample_gradient(x, y_true)
-                for name in PARAM_NAMES:
-                    setattr(self, name, getattr(self, name) - learn_rate * grads[name])
+                for name, slot in _SLOTS:
+                    setattr(self, slot, getattr(self, slot) - learn_rate * grads[name])
             if epoch % loss_every == 0:
-                loss = mse_loss(targets, self.feedforward(data))
+                loss = mse_loss(targets, self._forward(data[:, 0], data[:, 1])[-1])
                 losses.append(loss)
                 recorded_at.append(epoch)
                 if verbose:

@@ -17,6 +17,8 @@ from importlib import resources
 
 import numpy as np
 
+from . import _checks as checks
+
 #: The package file holding the 20 points, for installs without scikit-learn.
 DATA_FILE = "diabetes_tail.csv"
 
@@ -82,27 +84,25 @@ backpropogate = backpropagate
 
 
 def closed_form_fit(x, y):
-    """Least-squares slope and intercept: ``m = cov(x, y) / var(x)``, ``b = ȳ - m x̄``."""
-    x = np.asarray(x, dtype=np.float64).ravel()
-    y = np.asarray(y, dtype=np.float64).ravel()
-    if x.shape != y.shape or x.size < 2:
-        raise ValueError(
-            f"x and y must hold the same number (>= 2) of values, got {x.size} and {y.size}"
-        )
+    """Least-squares slope and intercept: ``m = cov(x, y) / var(x)``, ``b = ȳ - m x̄``.
+
+    ``x`` and ``y`` are equally long 1-D arrays or ``(n, 1)`` columns of finite numbers; ``x``
+    needs at least two different values (ValueError otherwise, rather than a NaN slope).
+    """
+    x, y = _points(x, y)
+    if x.size < 2:
+        raise ValueError(f"x must hold at least 2 values to fit a line, got {x.size}")
+    if x.min() == x.max():
+        raise ValueError(f"x must not be constant (every value is {x[0]}): no slope fits it")
     dx = x - x.mean()
     m = np.sum(dx * (y - y.mean())) / np.sum(dx * dx)
     return float(m), float(y.mean() - m * x.mean())
 
 
 def _points(x, y):
-    """``x`` and ``y`` as equally long 1-D float arrays (the tutorial keeps them as columns)."""
-    xs = np.asarray(x, dtype=np.float64).ravel()
-    ys = np.asarray(y, dtype=np.float64).ravel()
-    if xs.shape != ys.shape or xs.size == 0:
-        raise ValueError(
-            f"x and y must hold the same number (>= 1) of values, got {xs.size} and {ys.size}"
-        )
-    return xs, ys
+    """``x`` and ``y``, checked, as equally long 1-D float arrays (the samples the loops visit)."""
+    X, Y = checks.points(x, y)
+    return X.ravel(), Y.ravel()
 
 
 class Perceptron:
@@ -112,26 +112,54 @@ class Perceptron:
     ----------
     m, b : float
         Starting weight and bias (the tutorial starts from 5 and 10).
+
+    Attributes
+    ----------
+    m, b : float
+        Assigning one checks that it is a finite number.
+
+    Notes
+    -----
+    Every public method takes ``x`` and ``y`` as a number, a 1-D array or an ``(n, 1)`` column
+    and checks them (and the other arguments) before it changes anything.
     """
 
     def __init__(self, m=5.0, b=10.0):
-        self.m = float(m)
-        self.b = float(b)
+        self._m = checks.number(m, "m")
+        self._b = checks.number(b, "b")
+
+    @property
+    def m(self) -> float:
+        return self._m
+
+    @m.setter
+    def m(self, value) -> None:
+        self._m = checks.number(value, "m")
+
+    @property
+    def b(self) -> float:
+        return self._b
+
+    @b.setter
+    def b(self, value) -> None:
+        self._b = checks.number(value, "b")
 
     def feedforward(self, x):
         """``m·x + b`` for a number or an array (same shape back)."""
-        return feedforward(np.asarray(x, dtype=np.float64), self.m, self.b)
+        column, shape = checks.column(x, "x")
+        out = feedforward(column, self._m, self._b).reshape(shape)
+        return out[()] if out.ndim == 0 else out
 
     def loss(self, x, y):
         """Sum of the squared errors of the predictions for ``x``."""
         xs, ys = _points(x, y)
-        return float(loss(ys, self.feedforward(xs)))
+        return float(loss(ys, feedforward(xs, self._m, self._b)))
 
     def _sweep(self, xs, ys):
         """Mean per-sample ``dL/dm``, ``dL/db`` and squared error, one sample at a time."""
         grads_m, grads_b, errors = [], [], []
         for xi, yi in zip(xs, ys, strict=True):
-            y_pred = feedforward(xi, self.m, self.b)
+            y_pred = feedforward(xi, self._m, self._b)
             dm, db = backpropagate(y_pred, yi, xi)
             grads_m.append(dm)
             grads_b.append(db)
@@ -149,18 +177,20 @@ class Perceptron:
 
     def _step(self, xs, ys, learning_rate):
         dm, db, mse = self._sweep(xs, ys)
-        self.m -= learning_rate * dm
-        self.b -= learning_rate * db
+        self._m -= learning_rate * dm
+        self._b -= learning_rate * db
         return float(mse)
 
     def step(self, x, y, learning_rate=0.001):
         """One gradient-descent step; returns the mean squared error before it."""
         xs, ys = _points(x, y)
-        return self._step(xs, ys, learning_rate)
+        return self._step(xs, ys, checks.rate(learning_rate, "learning_rate"))
 
     def train(self, x, y, iterations=10_000, learning_rate=0.001):
         """``iterations`` gradient-descent steps; returns the mean squared error before each."""
         xs, ys = _points(x, y)
+        iterations = checks.iterations(iterations)
+        learning_rate = checks.rate(learning_rate, "learning_rate")
         return np.array([self._step(xs, ys, learning_rate) for _ in range(iterations)])
 
     def descent_path(self, x, y, learning_rate, steps=10):
@@ -171,11 +201,11 @@ class Perceptron:
         y_preds, losses : ndarray, shape (steps,)
             The prediction for ``x`` and its squared error before each step.
         """
-        xs, ys = _points(x, y)
-        if xs.size != 1:
-            raise ValueError(f"descent_path follows one point; got {xs.size}")
+        xs, ys = (a.ravel() for a in checks.one_point(x, y))
+        learning_rate = checks.rate(learning_rate, "learning_rate")
+        steps = checks.count(steps, "steps")
         y_preds, losses = np.empty(steps), np.empty(steps)
         for i in range(steps):
-            y_preds[i] = self.feedforward(xs[0])
+            y_preds[i] = feedforward(xs[0], self._m, self._b)
             losses[i] = self._step(xs, ys, learning_rate)
         return y_preds, losses
