@@ -1,0 +1,375 @@
+"""The benchmark workloads W1–W8 of ``WORKLOADS.md``: data, networks, training settings, targets.
+
+Every training workload is a :class:`Case`: the data, the network, the initial parameters θ₀ and
+the training settings, all fixed by a seed. ``case.build(fastnn)`` and
+``case.build(fastnn.reference)`` give the compiled and the numpy model with the same θ₀, and
+``case.permutations()`` reproduces the order in which they will visit the rows (they draw it from
+``numpy.random.default_rng(case.seed)``), so a peer library can be handed exactly the same steps.
+
+The targets of ``WORKLOADS.md`` are in :data:`TARGETS`, read by :mod:`bench.report`.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SEED = 20240501
+
+
+@dataclass(frozen=True, eq=False)
+class Case:
+    """One training workload (see the module docstring).
+
+    ``batch_size`` is the number of rows per step (``n_samples`` for full-batch training).
+    """
+
+    id: str
+    title: str
+    sizes: tuple
+    activations: tuple
+    loss: str
+    X: np.ndarray
+    Y: np.ndarray
+    theta0: np.ndarray
+    epochs: int
+    learning_rate: float
+    batch_size: int
+    shuffle: bool = False
+    optimizer: str = "sgd"
+    loss_every: int | None = None
+    bias: bool = True
+    dtype: type = np.float64
+    seed: int = SEED
+    notes: dict = field(default_factory=dict)
+
+    @property
+    def n_samples(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def full_batch(self) -> bool:
+        return self.batch_size >= self.n_samples
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return -(-self.n_samples // self.batch_size)
+
+    @property
+    def steps(self) -> int:
+        return self.epochs * self.steps_per_epoch
+
+    def build(self, module):
+        """A fresh ``module.MLP`` (``fastnn`` or ``fastnn.reference``) holding θ₀."""
+        return module.MLP(
+            self.sizes,
+            self.activations,
+            self.loss,
+            seed=self.seed,
+            bias=self.bias,
+            dtype=self.dtype,
+            params=self.theta0,
+        )
+
+    def fit_kwargs(self) -> dict:
+        """Keyword arguments of ``MLP.fit`` (after ``X, y``) for this workload."""
+        kwargs = {
+            "epochs": self.epochs,
+            "learning_rate": self.learning_rate,
+            "batch_size": None if self.full_batch else self.batch_size,
+            "shuffle": self.shuffle,
+            "optimizer": self.optimizer,
+        }
+        if self.loss_every:
+            kwargs["loss_every"] = self.loss_every
+        return kwargs
+
+    def train(self, model):
+        """Run this workload's training on ``model`` (in place)."""
+        return model.fit(self.X, self.Y, **self.fit_kwargs())
+
+    def permutations(self) -> np.ndarray | None:
+        """The row order of every epoch, as a model built by :meth:`build` draws it.
+
+        None when training does not shuffle (full batch, or ``shuffle=False``).
+        """
+        if not self.shuffle or self.full_batch:
+            return None
+        rng = np.random.default_rng(self.seed)
+        return np.stack([rng.permutation(self.n_samples) for _ in range(self.epochs)])
+
+    def layer_params(self) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """θ₀ as copies ``[(W_k, b_k), ...]``, W of shape (in, out), b None without biases."""
+        import fastnn
+
+        layout = fastnn.Layout(self.sizes, self.bias)
+        weights = layout.weights(self.theta0)
+        biases = layout.biases(self.theta0) if self.bias else [None] * layout.n_layers
+        return [
+            (w.copy(), None if b is None else b.copy())
+            for w, b in zip(weights, biases, strict=True)
+        ]
+
+    def with_dtype(self, dtype) -> Case:
+        """The same workload in another float dtype (data and θ₀ converted)."""
+        return Case(
+            id=self.id,
+            title=self.title,
+            sizes=self.sizes,
+            activations=self.activations,
+            loss=self.loss,
+            X=self.X.astype(dtype),
+            Y=self.Y.astype(dtype),
+            theta0=self.theta0.astype(dtype),
+            epochs=self.epochs,
+            learning_rate=self.learning_rate,
+            batch_size=self.batch_size,
+            shuffle=self.shuffle,
+            optimizer=self.optimizer,
+            loss_every=self.loss_every,
+            bias=self.bias,
+            dtype=dtype,
+            seed=self.seed,
+            notes=dict(self.notes),
+        )
+
+    def training_flops(self) -> float:
+        """Floating-point operations of the matrix products of this training run.
+
+        Per row and layer ``n_in × n_out``: 2 for the forward product, 2 for the weight gradient
+        and 2 for passing the delta down (not done for the first layer, whose input needs none).
+        Activations, losses and the update are not counted (they are O(units), not O(weights)).
+        """
+        products = [a * b for a, b in zip(self.sizes[:-1], self.sizes[1:], strict=True)]
+        per_row = 4 * sum(products) + 2 * sum(products[1:])
+        return float(per_row) * self.n_samples * self.epochs
+
+
+def _theta0(sizes, activations, loss, bias, init, seed) -> np.ndarray:
+    import fastnn.reference
+
+    net = fastnn.reference.MLP(sizes, activations, loss, seed=seed, bias=bias, init=init)
+    return net.params.copy()
+
+
+def _one_hot_teacher(rng, X, n_classes) -> np.ndarray:
+    """One-hot labels of a fixed random linear teacher: learnable, balanced enough."""
+    labels = np.argmax(X @ rng.standard_normal((X.shape[1], n_classes)), axis=1)
+    return np.eye(n_classes)[labels]
+
+
+#: The seed-001 table: weight (lb − 135), height (in − 66); 1 for female.
+PEOPLE_X = np.array([[-2.0, -1.0], [25.0, 6.0], [17.0, 4.0], [-15.0, -6.0]])
+PEOPLE_Y = np.array([[1.0], [0.0], [0.0], [1.0]])
+
+#: The seed-003 table (the third column is a constant input) and its XOR-like target.
+XOR3_X = np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 1.0]])
+XOR3_Y = np.array([[0.0], [1.0], [1.0], [0.0]])
+
+
+@functools.cache
+def w1() -> Case:
+    sizes, acts = (2, 2, 1), ("sigmoid", "sigmoid")
+    return Case(
+        id="W1",
+        title="2-2-1 sigmoid, per-sample SGD, 1000 epochs, loss every 10",
+        sizes=sizes,
+        activations=acts,
+        loss="mse",
+        X=PEOPLE_X,
+        Y=PEOPLE_Y,
+        theta0=_theta0(sizes, acts, "mse", True, "normal", SEED),
+        epochs=1000,
+        learning_rate=0.1,
+        batch_size=1,
+        shuffle=False,
+        loss_every=10,
+    )
+
+
+@functools.cache
+def w2() -> Case:
+    sizes, acts = (3, 4, 1), ("sigmoid", "sigmoid")
+    # the seed adds 2·(y − ŷ)·… to W: plain gradient descent on the sum of squares with η = 1
+    return Case(
+        id="W2",
+        title="3-4-1 sigmoid, no biases, SSE, full-batch GD, 1500 iterations",
+        sizes=sizes,
+        activations=acts,
+        loss="sse",
+        X=XOR3_X,
+        Y=XOR3_Y,
+        theta0=_theta0(sizes, acts, "sse", False, "uniform", SEED),
+        epochs=1500,
+        learning_rate=1.0,
+        batch_size=4,
+        bias=False,
+    )
+
+
+def _diabetes_20() -> tuple[np.ndarray, np.ndarray, str]:
+    """The seed-004 data: the last 20 rows of the diabetes BMI column (×100 + 10) and target."""
+    try:
+        from sklearn.datasets import load_diabetes
+    except ImportError:
+        rng = np.random.default_rng(SEED)
+        x = rng.uniform(4.0, 22.0, 20)
+        y = 10.0 * x + 40.0 + rng.normal(0.0, 40.0, 20)
+        return x.reshape(-1, 1), y.reshape(-1, 1), "synthetic (scikit-learn not installed)"
+    x, y = load_diabetes(return_X_y=True)
+    return x[-20:, 2:3] * 100 + 10, y[-20:].reshape(-1, 1), "diabetes (scikit-learn)"
+
+
+@functools.cache
+def w3() -> Case:
+    X, Y, source = _diabetes_20()
+    theta0 = np.array([5.0, 10.0])  # the seed's m = 5, b = 10 (θ = [W, b])
+    return Case(
+        id="W3",
+        title="1→1 identity perceptron, MSE, full-batch GD, lr 0.001, 10,000 iterations",
+        sizes=(1, 1),
+        activations=("identity",),
+        loss="mse",
+        X=X,
+        Y=Y,
+        theta0=theta0,
+        epochs=10_000,
+        learning_rate=0.001,
+        batch_size=20,
+        notes={"data": source},
+    )
+
+
+@functools.cache
+def w4() -> Case:
+    rng = np.random.default_rng(SEED + 4)
+    X = rng.standard_normal((20_000, 64))
+    Y = _one_hot_teacher(rng, X, 10)
+    sizes, acts = (64, 128, 64, 10), ("sigmoid", "sigmoid", "sigmoid")
+    return Case(
+        id="W4",
+        title="64-128-64-10 sigmoid, MSE, SGD batch 32, 20,000 rows, 2 epochs",
+        sizes=sizes,
+        activations=acts,
+        loss="mse",
+        X=X,
+        Y=Y,
+        theta0=_theta0(sizes, acts, "mse", True, None, SEED + 4),
+        epochs=2,
+        learning_rate=0.1,
+        batch_size=32,
+        shuffle=True,
+    )
+
+
+@functools.cache
+def w4_float32() -> Case:
+    return w4().with_dtype(np.float32)
+
+
+@functools.cache
+def w5() -> Case:
+    rng = np.random.default_rng(SEED + 5)
+    X = rng.random((8192, 784))
+    Y = _one_hot_teacher(rng, X - 0.5, 10)
+    sizes, acts = (784, 1024, 1024, 10), ("relu", "relu", "softmax")
+    loss = "categorical_crossentropy"
+    return Case(
+        id="W5",
+        title="784-1024-1024-10 relu/softmax, cross-entropy, SGD batch 1024, 8,192 rows, 1 epoch",
+        sizes=sizes,
+        activations=acts,
+        loss=loss,
+        X=X,
+        Y=Y,
+        theta0=_theta0(sizes, acts, loss, True, None, SEED + 5),
+        epochs=1,
+        learning_rate=0.01,
+        batch_size=1024,
+        shuffle=True,
+    )
+
+
+#: W7's child process: import fastnn, build the W4 network, one fit on 64 rows; prints JSON.
+COLD_START_SCRIPT = """
+import json, time
+t0 = time.perf_counter()
+import numpy as np
+import fastnn
+t1 = time.perf_counter()
+rng = np.random.default_rng(0)
+X = rng.standard_normal((64, 64))
+Y = np.eye(10)[rng.integers(0, 10, 64)]
+net = fastnn.MLP((64, 128, 64, 10), "sigmoid", "mse", seed=0)
+t2 = time.perf_counter()
+net.fit(X, Y, epochs=1, learning_rate=0.1, batch_size=32)
+t3 = time.perf_counter()
+print(json.dumps({"import_s": t1 - t0, "build_s": t2 - t1, "fit_s": t3 - t2, "total_s": t3 - t0}))
+"""
+
+
+@dataclass(frozen=True)
+class Digits:
+    """W8: scikit-learn's 8×8 digits, pixels scaled to [0, 1], a stratified 75/25 split."""
+
+    X_train: np.ndarray
+    X_test: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+    hidden: int = 64
+    batch_size: int = 200
+    learning_rate: float = 1e-3
+    target_accuracy: float = 0.97
+    #: epoch counts tried, in order, when looking for the first that reaches the target
+    epoch_grid: tuple = (10, 20, 30, 40, 50, 60, 80, 100, 120, 150, 200, 250, 300, 400, 500)
+
+    @property
+    def Y_train(self) -> np.ndarray:
+        return np.eye(10)[self.y_train]
+
+
+@functools.cache
+def digits() -> Digits:
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X / 16.0, y, test_size=0.25, random_state=0, stratify=y
+    )
+    return Digits(np.ascontiguousarray(X_train), np.ascontiguousarray(X_test), y_train, y_test)
+
+
+CASES = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W4-f32": w4_float32, "W5": w5}
+
+
+def case(name: str) -> Case:
+    """The :class:`Case` called ``name`` (``"W1"`` … ``"W5"``, ``"W4-f32"``)."""
+    return CASES[name]()
+
+
+#: The targets of WORKLOADS.md, one row per check. ``kind``:
+#: ``ratio`` — median time of ``peer`` divided by fastnn's is at least ``value``;
+#: ``seconds`` — fastnn's median time (of ``impl``) is at most ``value``;
+#: ``gemm_fraction`` — fastnn's FLOP rate is at least ``value`` × the measured GEMM rate;
+#: ``accuracy`` — fastnn's test accuracy is at least ``value``.
+TARGETS = [
+    {"workload": "W1", "kind": "ratio", "peer": "reference", "value": 300.0},
+    {"workload": "W1", "kind": "ratio", "peer": "jax", "value": 1.0},
+    {"workload": "W2", "kind": "ratio", "peer": "reference", "value": 100.0},
+    {"workload": "W3", "kind": "ratio", "peer": "reference", "value": 1000.0},
+    {"workload": "W4", "kind": "ratio", "peer": "reference", "value": 2.5},
+    {"workload": "W4", "kind": "ratio", "peer": "jax", "value": 1.0},
+    {"workload": "W4", "kind": "ratio", "peer": "torch", "value": 3.0},
+    {"workload": "W4", "kind": "ratio", "peer": "sklearn", "value": 3.0},
+    {"workload": "W5", "kind": "ratio", "peer": "reference", "value": 1.0},
+    {"workload": "W5", "kind": "gemm_fraction", "peer": "gemm", "value": 0.60},
+    {"workload": "W6", "kind": "seconds", "impl": "fastnn", "value": 2e-6},
+    {"workload": "W6", "kind": "seconds", "impl": "fastnn-1d", "value": 2e-6},
+    {"workload": "W7", "kind": "seconds", "impl": "warm-cache", "value": 0.5},
+    {"workload": "W7", "kind": "seconds", "impl": "empty-cache", "value": 10.0},
+    {"workload": "W8", "kind": "accuracy", "impl": "fastnn", "value": 0.97},
+    {"workload": "W8", "kind": "ratio", "peer": "sklearn", "value": 5.0},
+]
