@@ -3,13 +3,15 @@
 ``np.exp`` inside a Numba kernel is a call into the C library for every value, one at a time
 (there is no vector math library in pip's llvmlite). Sigmoid and softmax layers spend most of
 their time there. :func:`_exp` is the same function written as plain arithmetic, so a loop over a
-layer's outputs compiles to vector instructions:
+layer's outputs compiles to vector instructions, and a single call is a short dependency chain:
 
-``exp(x) = 2^k · e^r`` with ``k = round(x / ln 2)`` and ``r = x - k ln 2`` (Cody–Waite: ``ln 2``
-split into a part whose products with ``k`` are exact and a small correction), ``|r| ≤ ln 2 / 2``;
-``e^r`` from its Taylor polynomial of degree 13 (truncation error below 3e-18 relative); ``2^k``
-read from a table (a gather in vector code) as ``2 · 2^(k-1)``, so that results just below the
-largest double do not overflow.
+``exp(x) = 2^m · 2^(j/64) · e^r`` with ``k = floor(64 x / ln 2) = 64 m + j`` (``0 ≤ j < 64``) and
+``r = x - k ln 2 / 64`` (Cody–Waite: ``ln 2 / 64`` split into a part whose products with ``k``
+are exact and a small correction), so ``0 ≤ r < ln 2 / 64``. ``e^r`` comes from its Taylor
+polynomial of degree 6 (truncation error below 4e-18 relative), ``2^(j/64)`` and ``2^m`` from
+tables (gathers in vector code). All three factors are at least 1 except ``2^m``, so no partial
+product exceeds the result: whatever order the compiler multiplies them in (fastmath lets it
+reassociate), a finite result never overflows on the way.
 
 Accuracy: within 2 ulp of the correctly rounded result wherever that result is a normal double
 (tested against ``np.exp``); results below 2^-1022 (inputs below about -708) lose precision
@@ -19,30 +21,20 @@ NaN.
 
 import numpy as np
 
-from ._jit import jit_inline
+from ._jit import _ix, jit_exact
 
-_LOG2E = 1.4426950408889634
-# ln 2 = _LN2_HI + _LN2_LO, with _LN2_HI's low 32 mantissa bits zero so that k * _LN2_HI is exact
-_LN2_HI = 0.6931471803691238
-_LN2_LO = 1.9082149292705877e-10
-_K_MIN = -1077  # 2**(k - 1) over k - 1 in [_K_MIN, 1023]: 0, subnormals, normals
-_EXP2_TABLE = np.ldexp(1.0, np.arange(_K_MIN, 1024))
-# Taylor coefficients 1/n!, n = 0..13
-_C2 = 1.0 / 2
-_C3 = 1.0 / 6
-_C4 = 1.0 / 24
-_C5 = 1.0 / 120
-_C6 = 1.0 / 720
-_C7 = 1.0 / 5040
-_C8 = 1.0 / 40320
-_C9 = 1.0 / 362880
-_C10 = 1.0 / 3628800
-_C11 = 1.0 / 39916800
-_C12 = 1.0 / 479001600
-_C13 = 1.0 / 6227020800
+_INV_STEP = 92.33248261689366  # 64 / ln 2
+# ln 2 / 64 = _STEP_HI + _STEP_LO; _STEP_HI has its low 28 mantissa bits zero, so k * _STEP_HI
+# is exact for every k used here (|k| < 2^17)
+_STEP_HI = 0.010830424260348082
+_STEP_LO = 4.3590106387089914e-10
+_M_MIN = -1078  # 2^m for m in [_M_MIN, 1024]: 0, subnormals, normals, inf
+with np.errstate(over="ignore"):
+    _POW2 = np.ldexp(1.0, np.arange(_M_MIN, 1025))  # ends with inf
+_POW2_FRACTION = np.exp2(np.arange(64) / 64.0)  # 2^(j/64), correctly rounded
 
 
-@jit_inline
+@jit_exact
 def _exp(x):
     """``e**x`` for a float64 ``x`` (see the module docstring for accuracy)."""
     xc = x
@@ -50,24 +42,21 @@ def _exp(x):
         xc = -746.0
     if xc > 710.0:
         xc = 710.0
-    k = np.floor(xc * _LOG2E + 0.5)
-    r = (xc - k * _LN2_HI) - k * _LN2_LO
-    # Horner's rule for the Taylor polynomial of e^r
-    p = _C13
-    p = p * r + _C12
-    p = p * r + _C11
-    p = p * r + _C10
-    p = p * r + _C9
-    p = p * r + _C8
-    p = p * r + _C7
-    p = p * r + _C6
-    p = p * r + _C5
-    p = p * r + _C4
-    p = p * r + _C3
-    p = p * r + _C2
-    p = p * r + 1.0
-    p = p * r + 1.0
-    result = (2.0 * p) * _EXP2_TABLE[np.int64(k) - 1 - _K_MIN]
+    k = np.floor(xc * _INV_STEP)
+    r = (xc - k * _STEP_HI) - k * _STEP_LO
+    if r < 0.0:  # k * ln 2 / 64 rounded up past xc: take one step less
+        k -= 1.0
+        r = (xc - k * _STEP_HI) - k * _STEP_LO
+    r2 = r * r
+    # e^r - 1 = r + r²/2 + r³/6 + r⁴/24 + r⁵/120 + r⁶/720, grouped for a short dependency chain
+    q = r + r2 * (
+        (0.5 + r * (1.0 / 6.0)) + r2 * (((1.0 / 24.0) + r * (1.0 / 120.0)) + r2 * (1.0 / 720.0))
+    )
+    ki = np.int64(k)
+    j = ki & 63
+    m = (ki - j) >> 6
+    t = _POW2_FRACTION[j]
+    result = (t + t * q) * _POW2[_ix(m - _M_MIN)]
     if x != x:
         result = x
     return result

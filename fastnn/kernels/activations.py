@@ -29,7 +29,7 @@ softmax        exp(z_j) / Σ_k exp(z_k)         used only fused with cross-entro
 import numpy as np
 
 from .._names import ELU, IDENTITY, LEAKY_RELU, RELU, SIGMOID, SOFTMAX, SOFTPLUS, TANH
-from ._jit import _refs_end_here, jit, jit_inline
+from ._jit import _ix, _refs_end_here, jit, jit_inline
 from ._math import _exp
 
 
@@ -54,29 +54,33 @@ def _activate(code, param, buf, start, stop, n_cols):
     Sigmoid and relu (the common hidden layers) have their own loops; softmax works row by row;
     the others go through :func:`_activation_scalar`.
     """
+    count = stop - start
     if code == SIGMOID:
-        for p in range(start, stop):
-            buf[p] = 1.0 / (1.0 + _exp(-buf[p]))
+        for p in range(count):
+            q = _ix(start + p)
+            buf[q] = 1.0 / (1.0 + _exp(-buf[q]))
     elif code == RELU:
-        for p in range(start, stop):
-            if buf[p] < 0.0:
-                buf[p] = 0.0
+        for p in range(count):
+            q = _ix(start + p)
+            if buf[q] < 0.0:
+                buf[q] = 0.0
     elif code == SOFTMAX:
-        for r in range((stop - start) // n_cols):
+        for r in range(count // n_cols):
             row = start + r * n_cols
-            m = buf[row]
-            for p in range(row + 1, row + n_cols):
-                m = max(m, buf[p])
+            m = buf[_ix(row)]
+            for j in range(1, n_cols):
+                m = max(m, buf[_ix(row + j)])
             s = 0.0
-            for p in range(row, row + n_cols):
-                e = _exp(buf[p] - m)
-                buf[p] = e
+            for j in range(n_cols):
+                e = _exp(buf[_ix(row + j)] - m)
+                buf[_ix(row + j)] = e
                 s += e
-            for p in range(row, row + n_cols):
-                buf[p] /= s
+            for j in range(n_cols):
+                buf[_ix(row + j)] /= s
     elif code != IDENTITY:
-        for p in range(start, stop):
-            buf[p] = _activation_scalar(code, param, buf[p])
+        for p in range(count):
+            q = _ix(start + p)
+            buf[q] = _activation_scalar(code, param, buf[q])
     _refs_end_here(buf)
 
 
@@ -101,15 +105,16 @@ def _derivative_from_output(code, param, a):
 @jit_inline
 def _scale_derivative_rows(code, param, A, a_start, D, row, count):
     """In place: ``D[row, :count] *= f'(z)``, from the outputs ``A[a_start : a_start + count]``."""
+    d = _ix(row)
     if code == SIGMOID:
         for p in range(count):
-            a = A[a_start + p]
-            D[row, p] *= a * (1.0 - a)
+            a = A[_ix(a_start + p)]
+            D[d, p] *= a * (1.0 - a)
     elif code == RELU:
         for p in range(count):
-            if A[a_start + p] <= 0.0:
-                D[row, p] = 0.0
+            if A[_ix(a_start + p)] <= 0.0:
+                D[d, p] = 0.0
     elif code != IDENTITY:
         for p in range(count):
-            D[row, p] *= _derivative_from_output(code, param, A[a_start + p])
+            D[d, p] *= _derivative_from_output(code, param, A[_ix(a_start + p)])
     _refs_end_here(A, D)

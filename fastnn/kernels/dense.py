@@ -24,7 +24,7 @@ through ``np.dot`` on views instead, where the view cost is negligible.
 
 import numpy as np
 
-from ._jit import BLAS_MIN_WORK, _refs_end_here, jit, jit_inline
+from ._jit import BLAS_MIN_WORK, _ix, _refs_end_here, jit, jit_inline
 from .activations import _activate, _scale_derivative_rows
 
 # --- reading `net` -------------------------------------------------------------------------------
@@ -99,24 +99,47 @@ def _uses_blas(net, k, rows):
     return rows * _size(net, k) * _size(net, k + 1) >= BLAS_MIN_WORK
 
 
+@jit
+def _rows_inner(n_out, rows):
+    """Whether layer loops should run down the rows (innermost) rather than along a row.
+
+    Pays for very narrow layers over many rows, such as a single output unit over a batch.
+    """
+    return n_out <= 2 and rows > n_out
+
+
 @jit_inline
 def _dense_forward(theta, net, acts, offsets, k, rows):
-    """``Z = A_k @ W_k + b_k`` into layer ``k+1``'s block by loops (bias first, then products)."""
+    """``Z = A_k @ W_k + b_k`` into layer ``k+1``'s block by loops (bias first, then products).
+
+    Two loop orders (see :func:`_rows_inner`): along each row of outputs, or down the rows for
+    very narrow layers (e.g. a single output over the whole data set).
+    """
     n_in = _size(net, k)
     n_out = _size(net, k + 1)
     w = _w_off(net, k)
     b = _b_off(net, k)
     a_in = offsets[k]
     a_out = offsets[k + 1]
-    for i in range(rows):
-        row = a_out + i * n_out
-        for j in range(n_out):
-            acts[row + j] = theta[b + j] if b >= 0 else 0.0
-        for p in range(n_in):
-            x = acts[a_in + i * n_in + p]
-            wrow = w + p * n_out
+    if not _rows_inner(n_out, rows):
+        for i in range(rows):
+            row = a_out + i * n_out
             for j in range(n_out):
-                acts[row + j] += x * theta[wrow + j]
+                acts[_ix(row + j)] = theta[_ix(b + j)] if b >= 0 else 0.0
+            for p in range(n_in):
+                x = acts[_ix(a_in + i * n_in + p)]
+                wrow = w + p * n_out
+                for j in range(n_out):
+                    acts[_ix(row + j)] += x * theta[_ix(wrow + j)]
+    else:
+        for j in range(n_out):
+            bias = theta[_ix(b + j)] if b >= 0 else 0.0
+            for i in range(rows):
+                acts[_ix(a_out + i * n_out + j)] = bias
+            for p in range(n_in):
+                weight = theta[_ix(w + p * n_out + j)]
+                for i in range(rows):
+                    acts[_ix(a_out + i * n_out + j)] += acts[_ix(a_in + i * n_in + p)] * weight
     _refs_end_here(theta, net, acts, offsets)
 
 
@@ -148,7 +171,7 @@ def _finish_layer(net, netf, acts, offsets, zout, k, rows):
     count = rows * n_out
     if k == _n_layers(net) - 1:
         for p in range(count):
-            zout[p] = acts[a_out + p]
+            zout[p] = acts[_ix(a_out + p)]
     _activate(_act(net, k), netf[k], acts, a_out, a_out + count, n_out)
     _refs_end_here(net, netf, acts, offsets, zout)
 
@@ -158,37 +181,60 @@ def _dense_backward(theta, net, netf, acts, offsets, k, rows, deltas, cur, grad)
     """Gradients of layer ``k`` from ``D = deltas[cur]``, and the delta of the layer below.
 
     ``dW_k = A_k.T @ D`` and ``db_k = Σ_rows D`` go into ``grad``; for ``k > 0``,
-    ``deltas[1 - cur] = (D @ W_k.T) * f'(A_k)`` with ``f`` the activation that produced ``A_k``.
+    ``deltas[1 - cur] = D @ W_k.T``, which the caller then multiplies by ``f'(A_k)`` (see
+    :func:`_backward_layer_done`). Loop orders as in :func:`_dense_forward`.
     """
     n_in = _size(net, k)
     n_out = _size(net, k + 1)
     w = _w_off(net, k)
     b = _b_off(net, k)
     a_in = offsets[k]
-    nxt = 1 - cur
-    for p in range(w, w + n_in * n_out):
-        grad[p] = 0.0
-    for i in range(rows):
-        for p in range(n_in):
-            x = acts[a_in + i * n_in + p]
-            wrow = w + p * n_out
-            for j in range(n_out):
-                grad[wrow + j] += x * deltas[cur, i * n_out + j]
-    if b >= 0:
-        for j in range(n_out):
-            grad[b + j] = 0.0
-        for i in range(rows):
-            for j in range(n_out):
-                grad[b + j] += deltas[cur, i * n_out + j]
-    if k > 0:
+    d = _ix(cur)
+    nxt = _ix(1 - cur)
+    if not _rows_inner(n_out, rows):
+        for p in range(n_in * n_out):
+            grad[_ix(w + p)] = 0.0
         for i in range(rows):
             for p in range(n_in):
-                s = 0.0
+                x = acts[_ix(a_in + i * n_in + p)]
                 wrow = w + p * n_out
                 for j in range(n_out):
-                    s += deltas[cur, i * n_out + j] * theta[wrow + j]
-                deltas[nxt, i * n_in + p] = s
-        _scale_derivative_rows(_act(net, k - 1), netf[k - 1], acts, a_in, deltas, nxt, rows * n_in)
+                    grad[_ix(wrow + j)] += x * deltas[d, _ix(i * n_out + j)]
+        if b >= 0:
+            for j in range(n_out):
+                grad[_ix(b + j)] = 0.0
+            for i in range(rows):
+                for j in range(n_out):
+                    grad[_ix(b + j)] += deltas[d, _ix(i * n_out + j)]
+        if k > 0:
+            for i in range(rows):
+                for p in range(n_in):
+                    s = 0.0
+                    wrow = w + p * n_out
+                    for j in range(n_out):
+                        s += deltas[d, _ix(i * n_out + j)] * theta[_ix(wrow + j)]
+                    deltas[nxt, _ix(i * n_in + p)] = s
+    else:
+        for p in range(n_in):
+            for j in range(n_out):
+                s = 0.0
+                for i in range(rows):
+                    s += acts[_ix(a_in + i * n_in + p)] * deltas[d, _ix(i * n_out + j)]
+                grad[_ix(w + p * n_out + j)] = s
+        if b >= 0:
+            for j in range(n_out):
+                s = 0.0
+                for i in range(rows):
+                    s += deltas[d, _ix(i * n_out + j)]
+                grad[_ix(b + j)] = s
+        if k > 0:
+            for p in range(n_in):
+                for i in range(rows):
+                    deltas[nxt, _ix(i * n_in + p)] = 0.0
+                for j in range(n_out):
+                    weight = theta[_ix(w + p * n_out + j)]
+                    for i in range(rows):
+                        deltas[nxt, _ix(i * n_in + p)] += deltas[d, _ix(i * n_out + j)] * weight
     _refs_end_here(theta, net, netf, acts, offsets, deltas, grad)
 
 
@@ -219,7 +265,20 @@ def _dense_backward_blas(theta, net, netf, acts, offsets, k, rows, deltas, cur, 
             theta[w : w + n_in * n_out].reshape(n_in, n_out).T,
             deltas[nxt, : rows * n_in].reshape(rows, n_in),
         )
-        _scale_derivative_rows(_act(net, k - 1), netf[k - 1], acts, a_in, deltas, nxt, rows * n_in)
+
+
+@jit_inline
+def _backward_layer_done(net, netf, acts, offsets, k, rows, deltas, cur):
+    """Finish layer ``k``'s backward step: ``deltas[1 - cur] *= f'(A_k)`` (nothing for ``k = 0``).
+
+    Kept out of :func:`_dense_backward` so that no inlined helper calls another one: nested, the
+    reference counts of the outer one's arrays survive (see :mod:`fastnn.kernels._jit`).
+    """
+    if k > 0:
+        _scale_derivative_rows(
+            _act(net, k - 1), netf[k - 1], acts, offsets[k], deltas, 1 - cur, rows * _size(net, k)
+        )
+    _refs_end_here(net, netf, acts, offsets, deltas)
 
 
 # --- whole passes (for prediction, evaluation and full gradients; the training loop runs the same
@@ -253,4 +312,5 @@ def _backward(theta, net, netf, acts, offsets, rows, deltas, grad):
             _dense_backward_blas(theta, net, netf, acts, offsets, k, rows, deltas, cur, grad)
         else:
             _dense_backward(theta, net, netf, acts, offsets, k, rows, deltas, cur, grad)
+        _backward_layer_done(net, netf, acts, offsets, k, rows, deltas, cur)
         cur = 1 - cur

@@ -24,9 +24,10 @@ it through the output activation's derivative.
 
 import numpy as np
 
-from .._names import BINARY_CROSSENTROPY, CATEGORICAL_CROSSENTROPY, HUBER, MAE, MSE, SSE
-from ._jit import _refs_end_here, jit, jit_inline
-from .activations import _derivative_from_output
+from .._names import BINARY_CROSSENTROPY, CATEGORICAL_CROSSENTROPY, MAE, MSE, SSE
+from ._jit import _ix, _refs_end_here, jit, jit_inline
+from ._math import _exp
+from .activations import _scale_derivative_rows
 
 
 @jit
@@ -60,8 +61,9 @@ def _loss_rows(loss, loss_param, out_code, out_param, P, p_off, Z, Y, sw, rows, 
     rows, n : int
         Number of rows and of outputs per row.
     D : 2-D array
-        Its row 0 receives ``delta_scale * w_i * ∂ℓ_i/∂z`` (row-major); ``delta_scale = 0`` skips
-        it.
+        Its row 0 receives ``delta_scale * w_i * ∂ℓ_i/∂z`` (row-major). With ``delta_scale = 0``
+        (only the loss is wanted) the elementwise losses still write there, so pass a scratch
+        array then.
 
     Returns
     -------
@@ -71,57 +73,63 @@ def _loss_rows(loss, loss_param, out_code, out_param, P, p_off, Z, Y, sw, rows, 
     weighted = sw.shape[0] > 0
     want_delta = delta_scale != 0.0
     total = 0.0
-    for i in range(rows):
-        w = sw[i] if weighted else 1.0
-        row = 0.0
-        z0 = i * n
-        p0 = p_off + i * n
-        if loss == CATEGORICAL_CROSSENTROPY:
-            m = Z[z0]
+    if loss == CATEGORICAL_CROSSENTROPY:  # row by row: log-sum-exp of each row's logits
+        for i in range(rows):
+            w = sw[i] if weighted else 1.0
+            z0 = i * n
+            m = Z[_ix(z0)]
             for j in range(1, n):
-                m = max(m, Z[z0 + j])
+                m = max(m, Z[_ix(z0 + j)])
             s = 0.0
             for j in range(n):
-                s += np.exp(Z[z0 + j] - m)
+                s += _exp(Z[_ix(z0 + j)] - m)
             lse = m + np.log(s)
+            row = 0.0
             ysum = 0.0
             for j in range(n):
-                row += Y[i, j] * (lse - Z[z0 + j])
+                row += Y[i, j] * (lse - Z[_ix(z0 + j)])
                 ysum += Y[i, j]
+            total += w * row
             if want_delta:
                 for j in range(n):
-                    D[0, z0 + j] = delta_scale * w * (ysum * P[p0 + j] - Y[i, j])
-        elif loss == BINARY_CROSSENTROPY:
-            for j in range(n):
-                z = Z[z0 + j]
-                row += max(z, 0.0) - Y[i, j] * z + np.log1p(np.exp(-abs(z)))
-                if want_delta:
-                    D[0, z0 + j] = delta_scale * w * (P[p0 + j] - Y[i, j])
-        else:
-            for j in range(n):
-                r = P[p0 + j] - Y[i, j]
-                if loss == MSE or loss == SSE:
-                    row += r * r
-                    g = 2.0 * r
-                elif loss == MAE:
-                    row += abs(r)
-                    g = np.sign(r)
-                elif loss == HUBER:
+                    D[0, _ix(z0 + j)] = delta_scale * w * (ysum * P[_ix(p_off + z0 + j)] - Y[i, j])
+    else:  # elementwise losses: one output column at a time, down the rows
+        for j in range(n):
+            # one loop per loss, so that no branch on the loss sits inside the loop
+            if loss == MSE or loss == SSE:
+                for i in range(rows):
+                    w = sw[i] if weighted else 1.0
+                    q = i * n + j
+                    r = P[_ix(p_off + q)] - Y[i, j]
+                    total += w * (r * r)  # r² in the model dtype, as the reference
+                    D[0, _ix(q)] = 2.0 * r * (delta_scale * w)
+            elif loss == MAE:
+                for i in range(rows):
+                    w = sw[i] if weighted else 1.0
+                    q = i * n + j
+                    r = P[_ix(p_off + q)] - Y[i, j]
+                    total += w * abs(r)
+                    D[0, _ix(q)] = np.sign(r) * (delta_scale * w)
+            elif loss == BINARY_CROSSENTROPY:  # from the logit z; the slope is p - y
+                for i in range(rows):
+                    w = sw[i] if weighted else 1.0
+                    q = i * n + j
+                    z = Z[_ix(q)]
+                    total += w * (max(z, 0.0) - Y[i, j] * z + np.log1p(np.exp(-abs(z))))
+                    D[0, _ix(q)] = (P[_ix(p_off + q)] - Y[i, j]) * (delta_scale * w)
+            else:  # HUBER: quadratic within loss_param of the target, linear beyond
+                for i in range(rows):
+                    w = sw[i] if weighted else 1.0
+                    q = i * n + j
+                    r = P[_ix(p_off + q)] - Y[i, j]
                     if abs(r) <= loss_param:
-                        row += 0.5 * r * r
-                        g = r
+                        total += w * 0.5 * r * r
+                        D[0, _ix(q)] = r * (delta_scale * w)
                     else:
-                        row += loss_param * (abs(r) - 0.5 * loss_param)
-                        g = loss_param * np.sign(r)
-                else:
-                    g = 0.0
-                if want_delta:
-                    D[0, z0 + j] = (
-                        delta_scale
-                        * w
-                        * g
-                        * _derivative_from_output(out_code, out_param, P[p0 + j])
-                    )
-        total += w * row
+                        total += w * loss_param * (abs(r) - 0.5 * loss_param)
+                        D[0, _ix(q)] = loss_param * np.sign(r) * (delta_scale * w)
+        if want_delta and loss != BINARY_CROSSENTROPY:
+            # the regression losses' slopes are with respect to p = f(z): chain through f
+            _scale_derivative_rows(out_code, out_param, P, p_off, D, 0, rows * n)
     _refs_end_here(P, Z, Y, sw, D)
     return total

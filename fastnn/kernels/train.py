@@ -42,11 +42,12 @@ from .._names import (
     STATUS_EARLY_STOP,
     STATUS_OK,
 )
-from ._jit import ROW_BLOCK, _refs_end_here, jit, jit_inline
+from ._jit import ROW_BLOCK, _ix, _refs_end_here, jit, jit_inline
 from .dense import (
     _act,
     _act_offsets,
     _backward,
+    _backward_layer_done,
     _dense_backward,
     _dense_backward_blas,
     _dense_forward,
@@ -104,8 +105,11 @@ def _load_rows(acts, X, start, rows):
 
 
 @jit
-def _evaluate(theta, net, netf, X, Y, sw, acts, offsets, zout, cap, loss_scale):
-    """Loss of the whole data set ``(X, Y, sw)``, walked in blocks of ``cap`` rows."""
+def _evaluate(theta, net, netf, X, Y, sw, acts, offsets, zout, scratch, cap, loss_scale):
+    """Loss of the whole data set ``(X, Y, sw)``, walked in blocks of ``cap`` rows.
+
+    ``scratch`` is a ``(1, cap * n_outputs)`` array the loss writes its unused slopes into.
+    """
     L = _n_layers(net)
     n_out = _size(net, L)
     loss = _loss_code(net)
@@ -131,7 +135,7 @@ def _evaluate(theta, net, netf, X, Y, sw, acts, offsets, zout, cap, loss_scale):
             swb,
             rows,
             n_out,
-            Y,
+            scratch,
             0.0,
         )
         wsum += _weight_sum(swb, rows)
@@ -188,7 +192,8 @@ def _loss(theta, net, netf, X, Y, sw, loss_scale):
     """Loss of the network on ``(X, Y)`` with optional sample weights ``sw``."""
     cap = min(ROW_BLOCK, X.shape[0])
     acts, offsets, zout = _workspace(theta, net, cap)
-    return _evaluate(theta, net, netf, X, Y, sw, acts, offsets, zout, cap, loss_scale)
+    scratch = np.empty((1, zout.shape[0]), dtype=theta.dtype)
+    return _evaluate(theta, net, netf, X, Y, sw, acts, offsets, zout, scratch, cap, loss_scale)
 
 
 @jit
@@ -340,6 +345,7 @@ def _train_epochs(
     counters_backup = counters.copy()
     eval_cap = min(ROW_BLOCK, max(n, val_X.shape[0]))
     eval_acts, eval_offsets, eval_zout = _workspace(theta, net, eval_cap)
+    eval_scratch = np.empty((1, eval_zout.shape[0]), dtype=theta.dtype)
     # full-batch training in data order loads the rows once
     load_once = B == n and not shuffled
     loaded = False
@@ -366,9 +372,9 @@ def _train_epochs(
             rows = min(B, n - start)
             if not (load_once and loaded):
                 for r in range(rows):
-                    src = perms[local, start + r] if shuffled else start + r
+                    src = _ix(perms[local, start + r] if shuffled else start + r)
                     for j in range(n_in):
-                        acts[r * n_in + j] = X[src, j]
+                        acts[_ix(r * n_in + j)] = X[src, j]
                     for j in range(n_out):
                         Yb[r, j] = Y[src, j]
                     if weighted:
@@ -411,6 +417,7 @@ def _train_epochs(
                     )
                 else:
                     _dense_backward(theta, net, netf, acts, offsets, k, rows, deltas, cur, grad)
+                _backward_layer_done(net, netf, acts, offsets, k, rows, deltas, cur)
                 cur = 1 - cur
             # L2 penalty on the weights (not the biases): loss and gradient
             l2_step = l2 / wsum if l2_per_batch else l2
@@ -418,7 +425,8 @@ def _train_epochs(
                 penalty = 0.0
                 for k in range(L):
                     w = _w_off(net, k)
-                    for p in range(w, w + _size(net, k) * _size(net, k + 1)):
+                    for q in range(_size(net, k) * _size(net, k + 1)):
+                        p = _ix(w + q)
                         penalty += theta[p] * theta[p]
                         grad[p] += l2_step * theta[p]
                 batch_loss += 0.5 * l2_step * penalty
@@ -452,8 +460,8 @@ def _train_epochs(
                     decay = 1.0 - lr * weight_decay
                     for k in range(L):
                         w = _w_off(net, k)
-                        for p in range(w, w + _size(net, k) * _size(net, k + 1)):
-                            theta[p] *= decay
+                        for q in range(_size(net, k) * _size(net, k + 1)):
+                            theta[_ix(w + q)] *= decay
                 c1 = 1.0 - beta1**t
                 c2 = 1.0 - beta2**t
                 for p in range(n_params):
@@ -490,6 +498,7 @@ def _train_epochs(
                 eval_acts,
                 eval_offsets,
                 eval_zout,
+                eval_scratch,
                 eval_cap,
                 loss_scale,
             )
@@ -507,7 +516,18 @@ def _train_epochs(
             val_hist[epoch] = val_loss
         if loss_every > 0 and epoch % loss_every == 0:
             full_hist[epoch // loss_every] = _evaluate(
-                theta, net, netf, X, Y, sw, eval_acts, eval_offsets, eval_zout, eval_cap, loss_scale
+                theta,
+                net,
+                netf,
+                X,
+                Y,
+                sw,
+                eval_acts,
+                eval_offsets,
+                eval_zout,
+                eval_scratch,
+                eval_cap,
+                loss_scale,
             )
         if patience > 0:
             monitored = val_loss if has_val else epoch_loss
