@@ -549,7 +549,11 @@ def _report(args, tmpdir) -> int:
         if code != 0 or not os.path.exists(path):
             print(f"benchmarks failed (pytest exit code {code})", file=sys.stderr)
             return code or 1
-    results = load(path)
+    try:
+        results = load(path)
+    except (OSError, ValueError) as error:
+        print(f"cannot read the benchmark results {path}: {error}", file=sys.stderr)
+        return 2
     print(render(results, markdown=False))
     if not args.no_files:
         write_atomic(args.markdown, "## fastnn benchmarks\n\n" + render(results, markdown=True))

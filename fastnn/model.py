@@ -40,7 +40,7 @@ class MLP(MLPBase):
     >>> bool(losses[-1] < losses[0])
     True
     >>> net.predict([[-7, -3], [20, 2]]).round(2).ravel().tolist()
-    [0.96, 0.04]
+    [0.97, 0.06]
     """
     )
 

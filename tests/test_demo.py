@@ -128,9 +128,20 @@ def test_out_that_is_a_file_fails_cleanly(tmp_path, capsys):
     assert blocker.read_text() == "not a directory"
 
 
-def test_bench_says_it_is_unavailable(capsys):
-    assert main(["bench"]) != 0
-    assert "not available" in capsys.readouterr().err
+def test_bench_runs_the_report_of_the_source_checkout(capsys):
+    # `fastnn bench` hands its arguments to bench/report.py
+    with pytest.raises(SystemExit) as info:
+        main(["bench", "--help"])
+    assert info.value.code == 0
+    assert "pytest-benchmark JSON" in capsys.readouterr().out
+
+
+def test_bench_without_the_source_checkout_says_so(monkeypatch, capsys, tmp_path):
+    import fastnn.__main__ as cli
+
+    monkeypatch.setattr(cli, "__file__", str(tmp_path / "fastnn" / "__main__.py"))
+    assert main(["bench"]) == 1
+    assert "source checkout" in capsys.readouterr().err
 
 
 def test_no_command_prints_help(capsys):

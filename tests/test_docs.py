@@ -1,0 +1,67 @@
+"""The documentation tells the truth: docstring examples run, README's code and commands work."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import fastnn
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _modules():
+    for info in pkgutil.walk_packages(fastnn.__path__, "fastnn."):
+        if info.name.endswith("__main__"):
+            continue
+        yield info.name
+
+
+@pytest.mark.parametrize("name", sorted(_modules()))
+def test_docstring_examples(name):
+    if name == "fastnn.sklearn":
+        pytest.importorskip("sklearn")
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0
+
+
+def test_readme_tour_runs(tmp_path, monkeypatch):
+    """The first Python block of the README runs and its printed claims hold."""
+    monkeypatch.chdir(tmp_path)
+    code = re.search(r"```python\n(.*?)```", README, re.S).group(1)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    emily, frank = namespace["p"].ravel()
+    assert round(emily, 2) == 0.97 and round(frank, 2) == 0.06
+    assert (tmp_path / "people.fnn").is_file()
+
+
+def test_quick_start_has_exactly_two_commands_and_ci_runs_the_test_one():
+    quick = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"```\n(.*?)\n```", quick, re.S)
+    assert len(commands) == 2
+    demo, tests = commands
+    assert demo.endswith("python -m fastnn demo")
+    assert "pytest" in tests and "[test]" in tests
+    # .ci/run extracts its command from between the markers: it must be the second one
+    extracted = subprocess.run(
+        [
+            "bash",
+            "-c",
+            "sed -n '/<!-- ci:test-command -->/,/<!-- \\/ci:test-command -->/p' "
+            "README.md | grep -v '^<!--' | grep -v '^```' | sed '/^[[:space:]]*$/d'",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert extracted == tests
