@@ -22,6 +22,7 @@ import numpy as np
 from .._layout import Layout
 from ..model import MLP
 from ..reference.tutorials import _checks as checks
+from ..reference.tutorials import neuron as _reference
 from ..reference.tutorials.neuron import (
     EMILY,
     FRANK,
@@ -95,25 +96,15 @@ class Neuron:
         return out[0] if single else out
 
 
-class FixedWeightNetwork:
+class FixedWeightNetwork(_reference.FixedWeightNetwork):
     """Three compiled :class:`Neuron` objects wired as 2 inputs → h1, h2 → o1.
 
     The tutorial's first network: every neuron has ``weights = [0, 1]`` and ``bias = 0``, and
-    ``feedforward([2, 3])`` gives 0.7216325609518421.
+    ``feedforward([2, 3])`` gives 0.7216325609518421. The wiring is the reference twin's; only
+    the neurons are compiled.
     """
 
-    def __init__(self, weights=(0, 1), bias=0):
-        weights = checks.pair_weights(weights)
-        self.h1 = Neuron(weights, bias)
-        self.h2 = Neuron(weights, bias)
-        self.o1 = Neuron(weights, bias)
-
-    def feedforward(self, x):
-        """The output for one input pair ``[x1, x2]`` (a scalar) or for rows of pairs (1-D)."""
-        rows, single = checks.rows(x, 2, "x")
-        hidden = np.stack([self.h1.feedforward(rows), self.h2.feedforward(rows)], axis=-1)
-        out = self.o1.feedforward(hidden)
-        return out[0] if single else out
+    neuron_class = Neuron
 
 
 _LAYOUT = Layout((2, 2, 1), bias=True)

@@ -114,11 +114,13 @@ class FixedWeightNetwork:
     ``feedforward([2, 3])`` gives 0.7216325609518421.
     """
 
+    neuron_class = Neuron  # the compiled twin swaps in its own Neuron
+
     def __init__(self, weights=(0, 1), bias=0):
         weights = checks.pair_weights(weights)
-        self.h1 = Neuron(weights, bias)
-        self.h2 = Neuron(weights, bias)
-        self.o1 = Neuron(weights, bias)
+        self.h1 = self.neuron_class(weights, bias)
+        self.h2 = self.neuron_class(weights, bias)
+        self.o1 = self.neuron_class(weights, bias)
 
     def feedforward(self, x):
         """The output for one input pair ``[x1, x2]`` (a scalar) or for rows of pairs (1-D)."""
