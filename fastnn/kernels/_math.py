@@ -7,7 +7,7 @@ layer's outputs compiles to vector instructions, and a single call is a short de
 
 ``exp(x) = 2^m · 2^(j/64) · e^r`` with ``k = floor(64 x / ln 2) = 64 m + j`` (``0 ≤ j < 64``) and
 ``r = x - k ln 2 / 64`` (Cody–Waite: ``ln 2 / 64`` split into a part whose products with ``k``
-are exact and a small correction), so ``0 ≤ r < ln 2 / 64``. ``e^r`` comes from its Taylor
+are exact and a small correction), so ``0 ≤ r < ln 2 / 64`` (up to rounding). ``e^r`` comes from its Taylor
 polynomial of degree 6 (truncation error below 4e-18 relative), ``2^(j/64)`` and ``2^m`` from
 tables (gathers in vector code). All three factors are at least 1 except ``2^m``, so no partial
 product exceeds the result: whatever order the compiler multiplies them in (fastmath lets it
@@ -42,11 +42,10 @@ def _exp(x):
         xc = -746.0
     if xc > 710.0:
         xc = 710.0
+    # floor of the rounded product: r may come out a few ulp below 0, which the polynomial
+    # handles as well (and no partial product can then exceed the result by more than that)
     k = np.floor(xc * _INV_STEP)
     r = (xc - k * _STEP_HI) - k * _STEP_LO
-    if r < 0.0:  # k * ln 2 / 64 rounded up past xc: take one step less
-        k -= 1.0
-        r = (xc - k * _STEP_HI) - k * _STEP_LO
     r2 = r * r
     # e^r - 1 = r + r²/2 + r³/6 + r⁴/24 + r⁵/120 + r⁶/720, grouped for a short dependency chain
     q = r + r2 * (
