@@ -37,11 +37,10 @@ _POW2_FRACTION = np.exp2(np.arange(64) / 64.0)  # 2^(j/64), correctly rounded
 @jit_exact
 def _exp(x):
     """``e**x`` for a float64 ``x`` (see the module docstring for accuracy)."""
-    xc = x
-    if not xc > -746.0:  # also maps NaN to a safe table index; NaN is restored below
-        xc = -746.0
-    if xc > 710.0:
-        xc = 710.0
+    # clamped to where exp is 0 or inf with fmax/fmin, which compile to selects rather than
+    # branches (so that loops vectorise) and take NaN to -746, a safe table index; NaN is
+    # restored below
+    xc = np.fmin(np.fmax(x, -746.0), 710.0)
     # floor of the rounded product: r may come out a few ulp below 0, which the polynomial
     # handles as well (and no partial product can then exceed the result by more than that)
     k = np.floor(xc * _INV_STEP)
