@@ -5,13 +5,13 @@
 their time there. :func:`_exp` is the same function written as plain arithmetic, so a loop over a
 layer's outputs compiles to vector instructions, and a single call is a short dependency chain:
 
-``exp(x) = 2^m · 2^(j/64) · e^r`` with ``k = floor(64 x / ln 2) = 64 m + j`` (``0 ≤ j < 64``) and
-``r = x - k ln 2 / 64`` (Cody–Waite: ``ln 2 / 64`` split into a part whose products with ``k``
-are exact and a small correction), so ``0 ≤ r < ln 2 / 64`` (up to rounding). ``e^r`` comes from its Taylor
-polynomial of degree 6 (truncation error below 4e-18 relative), ``2^(j/64)`` and ``2^m`` from
-tables (gathers in vector code). All three factors are at least 1 except ``2^m``, so no partial
-product exceeds the result: whatever order the compiler multiplies them in (fastmath lets it
-reassociate), a finite result never overflows on the way.
+``exp(x) = 2^m · 2^(j/64) · e^r`` with ``k = floor(64 x / ln 2) = 64 m + j`` (``0 ≤ j < 64``)
+and ``r = x - k ln 2 / 64`` (Cody–Waite: ``ln 2 / 64`` split into a part whose products with
+``k`` are exact and a small correction), so ``0 ≤ r < ln 2 / 64`` (up to rounding). ``e^r``
+comes from its Taylor polynomial of degree 6 (truncation error below 4e-18 relative),
+``2^(j/64)`` and ``2^m`` from tables (gathers in vector code). All three factors are at least 1
+except ``2^m``, so no partial product exceeds the result: whatever order the compiler multiplies
+them in (fastmath lets it reassociate), a finite result never overflows on the way.
 
 Accuracy: within 2 ulp of the correctly rounded result wherever that result is a normal double
 (tested against ``np.exp``); results below 2^-1022 (inputs below about -708) lose precision

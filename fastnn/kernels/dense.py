@@ -25,7 +25,12 @@ through ``np.dot`` on views instead, where the view cost is negligible.
 import numpy as np
 
 from ._jit import BLAS_MIN_WORK, _ix, _refs_end_here, jit, jit_inline
-from .activations import _activate, _scale_derivative_rows
+from .activations import (
+    ACTIVATE_CALL_MIN,
+    _activate,
+    _activate_call,
+    _scale_derivative_rows,
+)
 
 # --- reading `net` -------------------------------------------------------------------------------
 
@@ -164,16 +169,13 @@ def _dense_forward_blas(theta, net, acts, offsets, k, rows):
 
 
 @jit_inline
-def _finish_layer(net, netf, acts, offsets, zout, k, rows):
-    """Activation of layer ``k+1`` in place; the output layer's logits are kept in ``zout``."""
-    n_out = _size(net, k + 1)
-    a_out = offsets[k + 1]
-    count = rows * n_out
+def _keep_logits(net, acts, offsets, zout, k, rows):
+    """For the output layer (``k = L - 1``): copy its pre-activations (logits) into ``zout``."""
     if k == _n_layers(net) - 1:
-        for p in range(count):
+        a_out = offsets[k + 1]
+        for p in range(rows * _size(net, k + 1)):
             zout[p] = acts[_ix(a_out + p)]
-    _activate(_act(net, k), netf[k], acts, a_out, a_out + count, n_out)
-    _refs_end_here(net, netf, acts, offsets, zout)
+    _refs_end_here(net, acts, offsets, zout)
 
 
 @jit_inline
@@ -296,7 +298,14 @@ def _forward(theta, net, netf, acts, offsets, zout, rows):
             _dense_forward_blas(theta, net, acts, offsets, k, rows)
         else:
             _dense_forward(theta, net, acts, offsets, k, rows)
-        _finish_layer(net, netf, acts, offsets, zout, k, rows)
+        _keep_logits(net, acts, offsets, zout, k, rows)
+        # the activation: on its own (vectorised) for big blocks, inlined for small ones
+        n_out = _size(net, k + 1)
+        a_out = offsets[k + 1]
+        if rows * n_out >= ACTIVATE_CALL_MIN:
+            _activate_call(_act(net, k), netf[k], acts, a_out, a_out + rows * n_out, n_out)
+        else:
+            _activate(_act(net, k), netf[k], acts, a_out, a_out + rows * n_out, n_out)
 
 
 @jit

@@ -16,7 +16,8 @@ so they never take ``log(0)``:
 * ``binary_crossentropy`` (sigmoid output): ``ℓ = max(z, 0) - y z + log1p(exp(-|z|))``,
   ``∂ℓ/∂z = p - y``.
 * ``categorical_crossentropy`` (softmax output): ``ℓ_i = Σ_j y_ij (lse_i - z_ij)`` with
-  ``lse_i`` the log-sum-exp of row ``i``; ``∂ℓ_i/∂z_ij = (Σ_k y_ik) p_ij - y_ij``.
+  ``lse_i`` the log-sum-exp of row ``i`` (read off the softmax output at the largest logit, so
+  no exponential is computed twice); ``∂ℓ_i/∂z_ij = (Σ_k y_ik) p_ij - y_ij``.
 
 The regression losses (mse, sse, mae, huber) take the derivative with respect to ``p`` and chain
 it through the output activation's derivative.
@@ -26,7 +27,6 @@ import numpy as np
 
 from .._names import BINARY_CROSSENTROPY, CATEGORICAL_CROSSENTROPY, MAE, MSE, SSE
 from ._jit import _ix, _refs_end_here, jit, jit_inline
-from ._math import _exp
 from .activations import _scale_derivative_rows
 
 
@@ -77,13 +77,14 @@ def _loss_rows(loss, loss_param, out_code, out_param, P, p_off, Z, Y, sw, rows, 
         for i in range(rows):
             w = sw[i] if weighted else 1.0
             z0 = i * n
-            m = Z[_ix(z0)]
+            # log-sum-exp of the logits from the softmax output already computed: at the largest
+            # logit m, p = e^0 / Σ e^(z - m), so lse = m + log Σ e^(z - m) = m - log p (and p is
+            # at least 1/n there, so the logarithm is well conditioned)
+            top = 0
             for j in range(1, n):
-                m = max(m, Z[_ix(z0 + j)])
-            s = 0.0
-            for j in range(n):
-                s += _exp(Z[_ix(z0 + j)] - m)
-            lse = m + np.log(s)
+                if Z[_ix(z0 + j)] > Z[_ix(z0 + top)]:
+                    top = j
+            lse = Z[_ix(z0 + top)] - np.log(P[_ix(p_off + z0 + top)])
             row = 0.0
             ysum = 0.0
             for j in range(n):

@@ -43,6 +43,7 @@ from .._names import (
     STATUS_OK,
 )
 from ._jit import ROW_BLOCK, _ix, _refs_end_here, jit, jit_inline
+from .activations import ACTIVATE_CALL_MIN, _activate, _activate_call
 from .dense import (
     _act,
     _act_offsets,
@@ -52,8 +53,8 @@ from .dense import (
     _dense_backward_blas,
     _dense_forward,
     _dense_forward_blas,
-    _finish_layer,
     _forward,
+    _keep_logits,
     _loss_code,
     _n_layers,
     _size,
@@ -387,7 +388,13 @@ def _train_epochs(
                     _dense_forward_blas(theta, net, acts, offsets, k, rows)
                 else:
                     _dense_forward(theta, net, acts, offsets, k, rows)
-                _finish_layer(net, netf, acts, offsets, zout, k, rows)
+                _keep_logits(net, acts, offsets, zout, k, rows)
+                n_k = _size(net, k + 1)
+                a_k = offsets[k + 1]
+                if rows * n_k >= ACTIVATE_CALL_MIN:  # see _activate_call
+                    _activate_call(_act(net, k), netf[k], acts, a_k, a_k + rows * n_k, n_k)
+                else:
+                    _activate(_act(net, k), netf[k], acts, a_k, a_k + rows * n_k, n_k)
             wsum = _weight_sum(swb, rows)
             norm = _loss_norm(loss, wsum, n_out)
             batch_loss = (
