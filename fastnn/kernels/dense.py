@@ -164,8 +164,9 @@ def _dense_forward_blas(theta, net, acts, offsets, k, rows):
     )
     if b >= 0:
         for i in range(rows):
+            row = a_out + i * n_out
             for j in range(n_out):
-                acts[a_out + i * n_out + j] += theta[b + j]
+                acts[_ix(row + j)] += theta[_ix(b + j)]
 
 
 @jit_inline
@@ -257,10 +258,10 @@ def _dense_backward_blas(theta, net, netf, acts, offsets, k, rows, deltas, cur, 
     )
     if b >= 0:
         for j in range(n_out):
-            grad[b + j] = 0.0
+            grad[_ix(b + j)] = 0.0
         for i in range(rows):
             for j in range(n_out):
-                grad[b + j] += D[i, j]
+                grad[_ix(b + j)] += D[i, j]
     if k > 0:
         np.dot(
             D,

@@ -98,10 +98,10 @@ def _load_rows(acts, X, start, rows):
     bad = -1
     for i in range(rows):
         for j in range(n_in):
-            x = X[start + i, j]
+            x = X[_ix(start + i), j]
             if bad < 0 and not np.isfinite(x):
                 bad = start + i
-            acts[i * n_in + j] = x
+            acts[_ix(i * n_in + j)] = x
     return bad
 
 
@@ -162,7 +162,7 @@ def _predict(theta, net, netf, X, out):
         _forward(theta, net, netf, acts, offsets, zout, rows)
         for i in range(rows):
             for j in range(n_out):
-                out[start + i, j] = acts[p_off + i * n_out + j]
+                out[_ix(start + i), j] = acts[_ix(p_off + i * n_out + j)]
     return bad
 
 
@@ -184,7 +184,7 @@ def _layer_outputs(theta, net, netf, X, out):
             width = _size(net, k)
             for i in range(rows):
                 for j in range(width):
-                    out[start + i, col + j] = acts[offsets[k] + i * width + j]
+                    out[_ix(start + i), _ix(col + j)] = acts[_ix(offsets[k] + i * width + j)]
             col += width
 
 
