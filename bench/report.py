@@ -321,6 +321,13 @@ def detail_lines(results: dict) -> list[str]:
             lines.append(f"{w} {impl}: {e['notes']}")
         if impl == "torch" and e.get("threads"):
             lines.append(f"{w} PyTorch: {e['threads']} intra-op thread(s)")
+    one_thread = sorted({w for (w, _), b in found.items() if b["extra_info"].get("blas_threads")})
+    if one_thread:
+        lines.append(
+            f"BLAS limited to one thread (every implementation) for {', '.join(one_thread)}: "
+            "their products are small, and idle OpenBLAS threads spinning after an earlier call "
+            "would otherwise share the core with the one being timed"
+        )
     return lines
 
 

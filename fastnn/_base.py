@@ -308,15 +308,15 @@ class MLPBase:
         """
         n_in = self._spec.sizes[0]
         dtype = self._spec.dtype
+        # fast path, for serving one row at a time: already the kernels' dtype and layout
+        # (flags.carray = C-contiguous, aligned and writeable)
         if (
             type(X) is np.ndarray
-            and X.dtype == dtype
             and X.ndim == 2
+            and X.dtype == dtype
             and X.shape[1] == n_in
             and X.shape[0] > 0
-            and X.flags.c_contiguous
-            and X.flags.writeable
-            and X.flags.aligned
+            and X.flags.carray
         ):
             return self._predict_rows(X)
         array = as_float_array(X, "X", dtype)
