@@ -134,3 +134,8 @@ def _loss_rows(loss, loss_param, out_code, out_param, P, p_off, Z, Y, sw, rows, 
             _scale_derivative_rows(out_code, out_param, P, p_off, D, 0, rows * n)
     _refs_end_here(P, Z, Y, sw, D)
     return total
+
+
+#: :func:`_loss_rows` as an ordinary call, for the kernels that walk a data set block by block
+#: (loss, gradient, evaluation): compiled once and shared, instead of inlined into each of them.
+_loss_rows_call = jit(_loss_rows.py_func)

@@ -62,7 +62,7 @@ from .dense import (
     _w_off,
     _widest,
 )
-from .losses import _loss_norm, _loss_rows
+from .losses import _loss_norm, _loss_rows, _loss_rows_call
 from .optimizers import _learning_rate
 
 
@@ -124,7 +124,7 @@ def _evaluate(theta, net, netf, X, Y, sw, acts, offsets, zout, scratch, cap, los
         _load_rows(acts, X, start, rows)
         _forward(theta, net, netf, acts, offsets, zout, rows)
         swb = sw[start : start + rows] if weighted else sw
-        total += _loss_rows(
+        total += _loss_rows_call(
             loss,
             netf[L],
             _act(net, L - 1),
@@ -219,7 +219,7 @@ def _loss_and_gradient(theta, net, netf, X, Y, sw, loss_scale, grad):
         _load_rows(acts, X, start, rows)
         _forward(theta, net, netf, acts, offsets, zout, rows)
         swb = sw[start : start + rows] if weighted else sw
-        total += _loss_rows(
+        total += _loss_rows_call(
             loss,
             netf[L],
             _act(net, L - 1),
