@@ -62,8 +62,8 @@ def _activate(code, param, buf, start, stop, n_cols):
     elif code == RELU:
         for p in range(count):
             q = _ix(start + p)
-            if buf[q] < 0.0:
-                buf[q] = 0.0
+            z = buf[q]
+            buf[q] = 0.0 if z < 0.0 else z  # a select, not a branch: NaN stays NaN
     elif code == SOFTMAX:
         # three passes, so that the exponentials (the costly part) run as one vectorised loop
         # over the whole block rather than row by row: shift each row by its maximum, exponentiate
@@ -129,8 +129,7 @@ def _scale_derivative_rows(code, param, A, a_start, D, row, count):
             D[d, p] *= a * (1.0 - a)
     elif code == RELU:
         for p in range(count):
-            if A[_ix(a_start + p)] <= 0.0:
-                D[d, p] = 0.0
+            D[d, p] = D[d, p] if A[_ix(a_start + p)] > 0.0 else 0.0
     elif code != IDENTITY:
         for p in range(count):
             D[d, p] *= _derivative_from_output(code, param, A[_ix(a_start + p)])
