@@ -321,6 +321,11 @@ def detail_lines(results: dict) -> list[str]:
             lines.append(f"{w} {impl}: {e['notes']}")
         if impl == "torch" and e.get("threads"):
             lines.append(f"{w} PyTorch: {e['threads']} intra-op thread(s)")
+    if any(impl == "jax" for (_, impl) in found):
+        lines.append(
+            "JAX: one intra-op thread (XLA_FLAGS as in bench/runners.py): XLA's idle threads spin "
+            "and would take the core from the implementation timed next"
+        )
     one_thread = sorted({w for (w, _), b in found.items() if b["extra_info"].get("blas_threads")})
     if one_thread:
         lines.append(

@@ -19,6 +19,7 @@ installed, which the benchmarks turn into a skip.
 from __future__ import annotations
 
 import importlib
+import os
 import time
 import warnings
 from typing import ClassVar
@@ -201,7 +202,15 @@ class TorchPredictor:
 # --- JAX: jit + lax.scan -------------------------------------------------------------------------
 
 
+#: XLA's CPU thread pool keeps its threads spinning between calls; on this 2-CPU machine they took
+#: the core from whatever ran next (fastnn's W3 measured 1.9 ms instead of 0.9 ms after JAX had
+#: run). So JAX runs with one intra-op thread, as PyTorch does on the small workloads. Set before
+#: JAX starts its backend; an XLA_FLAGS already in the environment wins.
+JAX_XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+
 def _jax():
+    os.environ.setdefault("XLA_FLAGS", JAX_XLA_FLAGS)
     jax = import_peer("jax")
     jax.config.update("jax_enable_x64", True)  # float64 where the workload is float64
     return jax
