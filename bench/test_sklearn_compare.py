@@ -15,9 +15,9 @@ the same run (``ratio_sklearn_over_fastnn``, best round against best round). fas
 fitted once before timing, so compilation (or loading the compiled kernels from the cache) is not
 timed; that first fit's time is recorded as ``warmup_s``.
 
-This file is not named ``test_*.py``: run it explicitly, e.g.
-``pytest bench/bench_sklearn_compare.py --benchmark-only``, or as a script
-(``python -m bench.bench_sklearn_compare``) for a best-of-3 table. It skips cleanly without
+``pytest bench --benchmark-only`` runs it with the other groups (``pytest
+bench/test_sklearn_compare.py --benchmark-only`` on its own); ``python -m
+bench.test_sklearn_compare`` prints a best-of-3 table instead. It skips cleanly without
 scikit-learn.
 """
 

@@ -1,7 +1,7 @@
 """The scikit-learn drop-in estimators: scikit-learn's own estimator checks, trajectories that
 follow scikit-learn's MLP step for step, and use inside scikit-learn's tools.
 
-Timing comparisons live in ``bench/bench_sklearn_compare.py``, not here.
+Timing comparisons live in ``bench/test_sklearn_compare.py``, not here.
 """
 
 from __future__ import annotations
