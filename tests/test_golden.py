@@ -1,0 +1,63 @@
+"""Refactorings change no result: fixed-seed runs replayed against their recorded arrays.
+
+The cases are in :mod:`tests.golden_cases`. On the CPU the recording was made on, every array
+must match bit for bit; elsewhere (another vector width or BLAS kernel) to 1e-12 relative.
+"""
+
+from __future__ import annotations
+
+import json
+
+import golden_cases as cases
+import numpy as np
+import pytest
+from conftest import assert_close
+
+RECORDED = dict(np.load(cases.GOLDEN))
+SAME_CPU = json.loads(cases.GOLDEN_META.read_text())["host_cpu"] == cases.host_cpu()
+
+
+def _compare(key, value):
+    expected = RECORDED[key]
+    if SAME_CPU:
+        assert value.dtype == expected.dtype, key
+        assert np.array_equal(value, expected), (
+            f"{key}: differs from the recording (max abs difference "
+            f"{np.max(np.abs(value.astype(float) - expected.astype(float))):.3e})"
+        )
+    else:
+        rtol = 1e-5 if value.dtype == np.float32 else 1e-12
+        assert_close(value, expected, rtol=rtol, what=key)
+
+
+@pytest.mark.parametrize("side", ["compiled", "reference"])
+@pytest.mark.parametrize("name", sorted(cases.MLP_CASES))
+def test_mlp_case_unchanged(side, name):
+    import fastnn
+    import fastnn.reference
+
+    module = fastnn if side == "compiled" else fastnn.reference
+    result = cases.run_mlp(module, name)
+    recorded = {k.split("/")[2] for k in RECORDED if k.startswith(f"{side}/{name}/")}
+    assert recorded == set(result)
+    for key, value in result.items():
+        _compare(f"{side}/{name}/{key}", np.asarray(value))
+
+
+@pytest.mark.parametrize("side", ["compiled", "reference"])
+def test_classifier_unchanged(side):
+    import fastnn
+    import fastnn.reference
+
+    module = fastnn if side == "compiled" else fastnn.reference
+    for key, value in cases.run_classifier(module).items():
+        _compare(f"{side}/classifier/{key}", np.asarray(value))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_sklearn_unchanged():
+    pytest.importorskip("sklearn")
+    result = cases.run_sklearn()
+    assert {k.split("/", 1)[1] for k in RECORDED if k.startswith("sklearn/")} == set(result)
+    for key, value in result.items():
+        _compare(f"sklearn/{key}", np.asarray(value))
