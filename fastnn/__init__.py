@@ -4,11 +4,12 @@
 public API in plain numpy and is the readable truth the kernels are tested against.
 """
 
-from ._base import History, TrainingDiverged
+from . import engine
 from ._io import ModelFileError, load
 from ._layout import Layout
 from ._warmup import warmup
 from .classifier import Classifier
+from .engine import History, TrainingDiverged
 from .model import MLP
 
 __version__ = "0.1.0"
@@ -21,6 +22,7 @@ __all__ = [
     "ModelFileError",
     "TrainingDiverged",
     "__version__",
+    "engine",
     "load",
     "warmup",
 ]

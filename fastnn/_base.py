@@ -10,12 +10,9 @@ apart. A subclass supplies the methods that do the maths: ``_predict_rows``,
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from . import _names
+from . import _names, engine
 from ._config import TrainConfig
 from ._spec import NetworkSpec, initial_params
 from ._validation import (
@@ -29,71 +26,6 @@ from ._validation import (
 
 #: Default learning rate of each optimizer (PyTorch's defaults).
 DEFAULT_LEARNING_RATE = {"sgd": 0.01, "adam": 0.001, "adamw": 0.001, "rmsprop": 0.01}
-
-#: A training call hands the kernel about this many row×parameter units of work at a time, so a
-#: KeyboardInterrupt is honoured within a fraction of a second (the kernel itself cannot be
-#: interrupted) while tiny networks still run many epochs per call.
-_CHUNK_WORK = 50_000_000
-#: At most this many permutation entries are drawn ahead (bounds the memory of shuffling).
-_CHUNK_PERMUTATION_ENTRIES = 4_000_000
-
-
-class TrainingDiverged(FloatingPointError):
-    """Training produced a NaN or infinite loss or parameter; θ was restored.
-
-    Attributes
-    ----------
-    epoch : int
-        The 0-based epoch (of this ``fit`` call) whose loss or parameters became non-finite.
-    history : History
-        What was recorded before that epoch.
-    """
-
-    def __init__(self, message: str, epoch: int, history: History):
-        super().__init__(message)
-        self.epoch = epoch
-        self.history = history
-
-
-@dataclass
-class History:
-    """What one ``fit`` call recorded.
-
-    Attributes
-    ----------
-    loss : ndarray
-        Training loss of each completed epoch: the mean of the batch losses weighted by batch size
-        (the sum of them for ``sse``), each measured before its update, plus the L2 penalty.
-    val_loss : ndarray or None
-        Loss on the validation data after each epoch (when validation data was given).
-    full_loss : ndarray or None
-        Loss on the whole training set after epochs 0, k, 2k, … (when ``loss_every=k``).
-    stopped_early : bool
-        Whether early stopping ended training (θ was then restored to ``best_epoch``'s).
-    best_epoch : int or None
-        Epoch with the lowest monitored loss (when early stopping was on).
-    diverged_at : int or None
-        Epoch at which training diverged, if it did.
-    interrupted : bool
-        Whether a KeyboardInterrupt ended training.
-    """
-
-    loss: np.ndarray
-    val_loss: np.ndarray | None = None
-    full_loss: np.ndarray | None = None
-    stopped_early: bool = False
-    best_epoch: int | None = None
-    diverged_at: int | None = None
-    interrupted: bool = False
-
-
-@dataclass
-class OptimizerState:
-    """Optimizer state kept between ``fit`` calls (used with ``keep_optimizer_state=True``)."""
-
-    optimizer: int
-    state: np.ndarray
-    counters: np.ndarray = field(default_factory=lambda: np.zeros(2, dtype=np.int64))
 
 
 def _as_rng(seed: object, argument: str) -> np.random.Generator:
@@ -162,8 +94,8 @@ class MLPBase:
                 raise ValueError("give either params or init, not both")
             theta = self._checked_params(params)
         self._attach(theta)
-        self.history_: History | None = None
-        self._optimizer_state: OptimizerState | None = None
+        self.history_: engine.History | None = None
+        self._optimizer_state: engine.OptimizerState | None = None
 
     # --- parameters and their views -------------------------------------------------------------
 
@@ -506,12 +438,12 @@ class MLPBase:
                 "weight_decay is AdamW's decoupled decay; for an L2 penalty with "
                 f"optimizer={optimizer!r} use l2="
             )
-        schedule_code = _names.lookup(_names.SCHEDULES, schedule, "schedule")
+        _names.lookup(_names.SCHEDULES, schedule, "schedule")
         min_lr = check_float(min_lr, "min_lr", nonnegative=True)
         if schedule == "cosine" and min_lr >= learning_rate:
             raise ValueError(f"min_lr must be below learning_rate ({learning_rate}), got {min_lr}")
         config = TrainConfig(
-            optimizer=_names.OPTIMIZERS[optimizer],
+            optimizer=optimizer,
             learning_rate=learning_rate,
             momentum=momentum,
             nesterov=bool(nesterov),
@@ -524,7 +456,7 @@ class MLPBase:
             clip_norm=0.0
             if clip_norm is None
             else check_float(clip_norm, "clip_norm", positive=True),
-            schedule=schedule_code,
+            schedule=schedule,
             power=check_float(power, "power", nonnegative=True),
             step_size=check_int(step_size, "step_size"),
             gamma=check_float(gamma, "gamma", positive=True),
@@ -544,18 +476,26 @@ class MLPBase:
                 f"keep_optimizer_state must be True or False, got {keep_optimizer_state!r}"
             )
         rng = self._rng if seed is None else _as_rng(seed, "seed")
-        validation = self._validation(validation_data)
-        return self._run_training(
+        self._validation(validation_data)  # checked before anything changes
+        previous = self._optimizer_state
+        if keep_optimizer_state and previous is not None and previous.optimizer == optimizer:
+            state = previous
+        else:
+            state = engine.OptimizerState.fresh(optimizer, self.n_params, self._spec.dtype)
+        self._optimizer_state = state
+        result = engine.train(
+            self,
             X,
             Y,
-            sw,
             config,
             epochs,
-            bool(shuffle) and batch < n,
-            rng,
-            validation,
-            bool(keep_optimizer_state),
+            sample_weight=None if sw.shape[0] == 0 else sw,
+            validation_data=validation_data,
+            shuffle=bool(shuffle),
+            rng=rng,
+            state=state,
         )
+        return result.history.loss
 
     def _validation(self, validation_data):
         if validation_data is None:
@@ -582,90 +522,6 @@ class MLPBase:
         )
         return X_val, Y_val, sw_val
 
-    def _run_training(self, X, Y, sw, config, epochs, shuffle, rng, validation, keep_state):
-        """The training driver shared by both implementations (inputs already checked)."""
-        n = X.shape[0]
-        dtype = self._spec.dtype
-        previous = self._optimizer_state
-        if keep_state and previous is not None and previous.optimizer == config.optimizer:
-            opt = previous
-        else:
-            opt = OptimizerState(config.optimizer, np.zeros((2, self.n_params), dtype=dtype))
-        self._optimizer_state = opt
-        if validation is None:
-            validation = (
-                np.empty((0, self._spec.sizes[0]), dtype=dtype),
-                np.empty((0, self._spec.sizes[-1]), dtype=dtype),
-                np.empty(0, dtype=dtype),
-            )
-        has_val = validation[0].shape[0] > 0
-        hist = np.full(epochs, np.nan)
-        val_hist = np.full(epochs, np.nan)
-        n_full = 0 if config.loss_every == 0 else (epochs - 1) // config.loss_every + 1
-        full_hist = np.full(n_full, np.nan)
-        es = np.array([np.inf, -1.0, 0.0])
-        best_theta = self._theta.copy() if config.patience else np.empty(0, dtype=dtype)
-        per_chunk = max(1, _CHUNK_WORK // max(1, n * self.n_params))
-        if shuffle:
-            per_chunk = min(per_chunk, max(1, _CHUNK_PERMUTATION_ENTRIES // n))
-        no_perms = np.empty((0, 0), dtype=np.int64)
-
-        status, done = _names.STATUS_OK, 0
-        interrupted = False
-        try:
-            while done < epochs:
-                count = min(per_chunk, epochs - done)
-                perms = (
-                    np.stack([rng.permutation(n) for _ in range(count)]) if shuffle else no_perms
-                )
-                status, ran = self._train_chunk(
-                    X,
-                    Y,
-                    sw,
-                    perms,
-                    done,
-                    count,
-                    config,
-                    opt.state,
-                    opt.counters,
-                    es,
-                    best_theta,
-                    hist,
-                    *validation,
-                    val_hist,
-                    full_hist,
-                )
-                done += ran
-                if status != _names.STATUS_OK:
-                    break
-        except KeyboardInterrupt:
-            interrupted = True
-            # the chunk that was running finished (kernels are not interruptible): count the
-            # epochs it recorded
-            done = int(np.argmax(np.isnan(hist))) if np.isnan(hist).any() else epochs
-            raise
-        finally:
-            used = math.ceil(done / config.loss_every) if config.loss_every else 0
-            self.history_ = History(
-                loss=hist[:done].copy(),
-                val_loss=val_hist[:done].copy() if has_val else None,
-                full_loss=full_hist[:used].copy() if config.loss_every else None,
-                stopped_early=status == _names.STATUS_EARLY_STOP,
-                best_epoch=int(es[1]) if config.patience and es[1] >= 0 else None,
-                diverged_at=done if status == _names.STATUS_DIVERGED else None,
-                interrupted=interrupted,
-            )
-        if status == _names.STATUS_DIVERGED:
-            raise TrainingDiverged(
-                f"training diverged in epoch {done} (0-based): the loss or the parameters became "
-                f"NaN or infinite. The parameters were restored to their values before that epoch. "
-                f"Try a smaller learning_rate (was {config.learning_rate:g}), gradient clipping "
-                f"(clip_norm=...) or scaled inputs.",
-                done,
-                self.history_,
-            )
-        return self.history_.loss
-
     # --- implemented by the compiled and the reference model ----------------------------------
 
     def _predict_rows(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
@@ -678,6 +534,9 @@ class MLPBase:
         raise NotImplementedError
 
     def _loss_gradient(self, X, Y, sw, loss_scale, grad) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _add_l2(self, grad, l2) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _train_chunk(self, *args):  # pragma: no cover - abstract

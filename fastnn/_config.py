@@ -1,57 +1,79 @@
-"""Training settings, and how they are packed into the two small arrays the kernels read.
+"""Training settings, and the kernel calling convention for them, declared once.
 
-:class:`TrainConfig` is what :meth:`fastnn.MLP.fit` builds from its arguments. The reference
-implementation reads its fields by name; the compiled training loop receives
-:meth:`TrainConfig.pack`'s ``(hp, ic)`` arrays and reads them with the index constants below, so the
-kernel signature stays the same whatever the settings (one compilation per dtype).
+:class:`TrainConfig` is what a training run is configured with (:meth:`fastnn.MLP.fit` builds
+one from its arguments; :func:`fastnn.engine.train` takes one). The reference twin reads its
+fields by name. The compiled training loop receives two small arrays instead, so that its
+signature stays the same whatever the settings (one compilation per dtype):
+
+* ``hp`` (float64): the fields of :class:`FloatSettings`, in their declared order;
+* ``ic`` (int64): the fields of :class:`IntSettings`, in their declared order.
+
+The slot numbers are generated from those declarations: a kernel reads ``hp[HP.momentum]``,
+where ``HP`` is a tuple holding each field's position (Numba compiles it as a constant). Adding a
+setting is one field in :class:`TrainConfig`, one in a settings tuple and its use in a kernel.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._names import OPT_SGD, SCHED_CONSTANT
+from ._names import OPTIMIZERS, SCHEDULES, UPDATES
 
-# float settings: hp[...]
-HP_LR = 0
-HP_MOMENTUM = 1
-HP_BETA1 = 2
-HP_BETA2 = 3
-HP_EPS = 4
-HP_RHO = 5
-HP_WEIGHT_DECAY = 6
-HP_L2 = 7
-HP_CLIP_NORM = 8
-HP_POWER = 9
-HP_GAMMA = 10
-HP_MIN_LR = 11
-HP_LOSS_SCALE = 12
-HP_TOL = 13
-HP_SIZE = 14
 
-# integer settings: ic[...]
-IC_OPTIMIZER = 0
-IC_NESTEROV = 1
-IC_SCHEDULE = 2
-IC_STEP_SIZE = 3
-IC_SCHEDULE_EPOCHS = 4
-IC_BATCH_SIZE = 5
-IC_PATIENCE = 6
-IC_LOSS_EVERY = 7
-IC_L2_PER_BATCH = 8
-IC_SIZE = 9
+class FloatSettings(NamedTuple):
+    """The float settings a training kernel reads, in slot order (``hp``)."""
+
+    learning_rate: float
+    momentum: float
+    beta1: float
+    beta2: float
+    eps: float
+    rho: float
+    weight_decay: float
+    l2: float
+    clip_norm: float
+    power: float
+    gamma: float
+    min_lr: float
+    loss_scale: float
+    tol: float
+
+
+class IntSettings(NamedTuple):
+    """The integer settings a training kernel reads, in slot order (``ic``)."""
+
+    update: int  # the update rule (fastnn._names.Update), from optimizer, momentum, nesterov
+    schedule: int  # fastnn._names.Schedule
+    step_size: int
+    schedule_epochs: int
+    batch_size: int
+    patience: int
+    loss_every: int
+    l2_per_batch: int
+
+
+def _slots(settings: type) -> Any:
+    """An instance of ``settings`` holding each field's own position: ``HP.momentum == 1``."""
+    return settings._make(range(len(settings._fields)))
+
+
+#: Slot of each float setting in ``hp``.
+HP = _slots(FloatSettings)
+#: Slot of each integer setting in ``ic``.
+IC = _slots(IntSettings)
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything one call of the training loop needs besides data and parameters.
+    """Everything one training run needs besides data and parameters.
 
     Attributes
     ----------
-    optimizer : int
-        Optimizer code (:data:`fastnn._names.OPTIMIZERS`).
+    optimizer : str
+        ``"sgd"``, ``"adam"``, ``"adamw"`` or ``"rmsprop"``.
     learning_rate : float
         Base step size η (before the schedule).
     momentum, nesterov : float, bool
@@ -65,11 +87,13 @@ class TrainConfig:
     l2 : float
         L2 penalty ``0.5 * l2 * Σ W²`` added to the loss (weights only, not biases).
     l2_per_batch : bool
-        Divide the L2 penalty by each batch's weight sum (scikit-learn's ``alpha`` convention).
+        Divide the L2 penalty by each batch's weight sum: the penalty is then counted once per
+        unit of sample weight, as in the objective ``(Σ w_i ℓ_i + ½ l2 ΣW²) / Σ w_i`` that
+        scikit-learn's MLPs minimise with ``alpha=l2``.
     clip_norm : float
         Clip the gradient to this global L2 norm (0: no clipping).
-    schedule : int
-        Learning-rate schedule code (:data:`fastnn._names.SCHEDULES`).
+    schedule : str
+        ``"constant"``, ``"invscaling"``, ``"step"`` or ``"cosine"``.
     power, step_size, gamma, min_lr, schedule_epochs
         Schedule parameters: inverse-scaling power; step decay every ``step_size`` epochs by
         ``gamma``; cosine annealing from η to ``min_lr`` over ``schedule_epochs`` epochs.
@@ -82,10 +106,12 @@ class TrainConfig:
     loss_every : int
         Also evaluate the loss on the whole training set after epochs 0, k, 2k, … (0: never).
     loss_scale : float
-        Factor applied to the data loss and its gradient (1 for the standard losses).
+        Factor applied to the data term of the loss and its gradient (not to the L2 penalty);
+        1 for the losses as documented. Objectives such as ``½ Σ_outputs mean_rows (p - y)²``
+        are ``mse`` with ``loss_scale = n_outputs / 2``.
     """
 
-    optimizer: int = OPT_SGD
+    optimizer: str = "sgd"
     learning_rate: float = 0.01
     momentum: float = 0.0
     nesterov: bool = False
@@ -97,7 +123,7 @@ class TrainConfig:
     l2: float = 0.0
     l2_per_batch: bool = False
     clip_norm: float = 0.0
-    schedule: int = SCHED_CONSTANT
+    schedule: str = "constant"
     power: float = 0.5
     step_size: int = 1
     gamma: float = 0.1
@@ -109,35 +135,18 @@ class TrainConfig:
     loss_every: int = 0
     loss_scale: float = 1.0
 
+    @property
+    def update(self) -> str:
+        """The update rule: the optimizer's name, or ``"momentum"``/``"nesterov"`` for SGD."""
+        if self.optimizer == "sgd" and self.momentum != 0.0:
+            return "nesterov" if self.nesterov else "momentum"
+        return self.optimizer
+
     def pack(self) -> tuple[np.ndarray, np.ndarray]:
         """The ``(hp, ic)`` arrays read by the compiled training loop."""
-        floats = {
-            HP_LR: self.learning_rate,
-            HP_MOMENTUM: self.momentum,
-            HP_BETA1: self.beta1,
-            HP_BETA2: self.beta2,
-            HP_EPS: self.eps,
-            HP_RHO: self.rho,
-            HP_WEIGHT_DECAY: self.weight_decay,
-            HP_L2: self.l2,
-            HP_CLIP_NORM: self.clip_norm,
-            HP_POWER: self.power,
-            HP_GAMMA: self.gamma,
-            HP_MIN_LR: self.min_lr,
-            HP_LOSS_SCALE: self.loss_scale,
-            HP_TOL: self.tol,
-        }
-        ints = {
-            IC_OPTIMIZER: self.optimizer,
-            IC_NESTEROV: int(self.nesterov),
-            IC_SCHEDULE: self.schedule,
-            IC_STEP_SIZE: self.step_size,
-            IC_SCHEDULE_EPOCHS: self.schedule_epochs,
-            IC_BATCH_SIZE: self.batch_size,
-            IC_PATIENCE: self.patience,
-            IC_LOSS_EVERY: self.loss_every,
-            IC_L2_PER_BATCH: int(self.l2_per_batch),
-        }
-        hp = np.array([floats[i] for i in range(HP_SIZE)], dtype=np.float64)
-        ic = np.array([ints[i] for i in range(IC_SIZE)], dtype=np.int64)
-        return hp, ic
+        if self.optimizer not in OPTIMIZERS or self.schedule not in SCHEDULES:
+            raise ValueError(f"unknown optimizer or schedule in {self!r}")
+        codes = {"update": UPDATES[self.update], "schedule": SCHEDULES[self.schedule]}
+        floats = FloatSettings(*(float(getattr(self, f)) for f in FloatSettings._fields))
+        ints = IntSettings(*(int(codes.get(f, getattr(self, f, 0))) for f in IntSettings._fields))
+        return np.array(floats, dtype=np.float64), np.array(ints, dtype=np.int64)

@@ -1,9 +1,11 @@
 """The one name table: every activation, loss, optimizer, schedule and initialiser by name.
 
-Kernels never receive Python functions; they receive the small integer codes defined here
-(a function argument would compile a new kernel per function and defeat the disk cache).
-The reference implementation uses the same names, so a network described by names means the
-same thing on both sides.
+Kernels never receive Python functions or strings; they receive small integer codes. The codes
+are not written down anywhere: each table below is a tuple of names, and its :class:`IntEnum`
+numbers them in that order (``Activation.SIGMOID == 1`` because ``"sigmoid"`` is second). The
+kernels compare with the enum members (``code == Activation.SIGMOID``), which Numba compiles as
+constants; the Python side turns names into codes with :func:`lookup`. The reference twin never
+sees a code: it works with the names.
 
 Parameterised entries carry a default parameter: ``leaky_relu`` has a negative-side slope
 (0.01), ``elu`` its ``alpha`` (1.0), and ``huber`` its ``delta`` (1.0).
@@ -11,78 +13,55 @@ Parameterised entries carry a default parameter: ``leaky_relu`` has a negative-s
 
 from __future__ import annotations
 
-# --- activations -------------------------------------------------------------------------------
-IDENTITY = 0
-SIGMOID = 1
-TANH = 2
-RELU = 3
-LEAKY_RELU = 4
-ELU = 5
-SOFTPLUS = 6
-SOFTMAX = 7
+from enum import IntEnum
 
-ACTIVATIONS = {
-    "identity": IDENTITY,
-    "sigmoid": SIGMOID,
-    "tanh": TANH,
-    "relu": RELU,
-    "leaky_relu": LEAKY_RELU,
-    "elu": ELU,
-    "softplus": SOFTPLUS,
-    "softmax": SOFTMAX,
-}
+
+def _codes(kind: str, names: tuple[str, ...]) -> type[IntEnum]:
+    """An IntEnum numbering ``names`` 0, 1, 2, … in order, members named in upper case."""
+    return IntEnum(kind, [(name.upper(), code) for code, name in enumerate(names)])  # type: ignore[return-value]
+
+
+def _table(codes: type[IntEnum]) -> dict[str, int]:
+    return {member.name.lower(): member for member in codes}
+
+
+ACTIVATION_NAMES = (
+    "identity",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "softplus",
+    "softmax",
+)
+LOSS_NAMES = ("mse", "sse", "mae", "huber", "binary_crossentropy", "categorical_crossentropy")
+#: The update rules of the kernels; the public optimizer "sgd" is one of the first three,
+#: chosen by its momentum and nesterov arguments.
+UPDATE_NAMES = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop")
+SCHEDULE_NAMES = ("constant", "invscaling", "step", "cosine")
+STATUS_NAMES = ("ok", "early_stop", "diverged")
+
+Activation = _codes("Activation", ACTIVATION_NAMES)
+Loss = _codes("Loss", LOSS_NAMES)
+Update = _codes("Update", UPDATE_NAMES)
+Schedule = _codes("Schedule", SCHEDULE_NAMES)
+#: What a training kernel returns.
+Status = _codes("Status", STATUS_NAMES)
+
+ACTIVATIONS = _table(Activation)
+LOSSES = _table(Loss)
+SCHEDULES = _table(Schedule)
+UPDATES = _table(Update)
+#: The optimizers a user names (``fit(optimizer=...)``).
+OPTIMIZERS = {name: code for name, code in UPDATES.items() if name not in ("momentum", "nesterov")}
+
 ACTIVATION_DEFAULT_PARAM = {"leaky_relu": 0.01, "elu": 1.0}
-
-# --- losses ------------------------------------------------------------------------------------
-MSE = 0
-SSE = 1
-MAE = 2
-HUBER = 3
-BINARY_CROSSENTROPY = 4
-CATEGORICAL_CROSSENTROPY = 5
-
-LOSSES = {
-    "mse": MSE,
-    "sse": SSE,
-    "mae": MAE,
-    "huber": HUBER,
-    "binary_crossentropy": BINARY_CROSSENTROPY,
-    "categorical_crossentropy": CATEGORICAL_CROSSENTROPY,
-}
 LOSS_DEFAULT_PARAM = {"huber": 1.0}
-#: Losses that are sums over samples rather than means (the epoch loss adds batch losses).
-SUM_LOSSES = frozenset({"sse"})
 #: Losses that need a particular output activation: they are computed from its input (the logits).
 LOSS_REQUIRES_OUTPUT = {"binary_crossentropy": "sigmoid", "categorical_crossentropy": "softmax"}
 
-# --- optimizers --------------------------------------------------------------------------------
-OPT_SGD = 0
-OPT_ADAM = 1
-OPT_ADAMW = 2
-OPT_RMSPROP = 3
-
-OPTIMIZERS = {"sgd": OPT_SGD, "adam": OPT_ADAM, "adamw": OPT_ADAMW, "rmsprop": OPT_RMSPROP}
-
-# --- learning-rate schedules -------------------------------------------------------------------
-SCHED_CONSTANT = 0
-SCHED_INVSCALING = 1
-SCHED_STEP = 2
-SCHED_COSINE = 3
-
-SCHEDULES = {
-    "constant": SCHED_CONSTANT,
-    "invscaling": SCHED_INVSCALING,
-    "step": SCHED_STEP,
-    "cosine": SCHED_COSINE,
-}
-
-# --- initialisers ------------------------------------------------------------------------------
 INITS = ("normal", "uniform", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal")
-
-# --- training status codes returned by the training loops --------------------------------------
-STATUS_OK = 0
-STATUS_EARLY_STOP = 1
-STATUS_DIVERGED = 2
 
 
 def lookup(table: dict, name: object, argument: str) -> int:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from ._base import MLPBase
-from .kernels.train import _layer_outputs, _loss, _loss_and_gradient, _predict, _train_epochs
+from .kernels.objective import _loss, _loss_and_gradient
+from .kernels.predict import _layer_outputs, _predict
+from .kernels.regularization import _add_l2_call
+from .kernels.train import _train_epochs
 
 
 class MLP(MLPBase):
@@ -63,6 +66,9 @@ class MLP(MLPBase):
 
     def _loss_gradient(self, X, Y, sw, loss_scale, grad):
         return _loss_and_gradient(self._theta, self._net, self._netf, X, Y, sw, loss_scale, grad)
+
+    def _add_l2(self, grad, l2):
+        return _add_l2_call(self._theta, self._net, grad, l2)
 
     def _train_chunk(
         self,

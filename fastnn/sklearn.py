@@ -80,10 +80,8 @@ except ImportError as error:  # pragma: no cover - exercised only without scikit
         "install it with `pip install fastnn[sklearn]` (or `pip install scikit-learn`)"
     ) from error
 
-from . import _names
-from ._base import TrainingDiverged
-from ._config import TrainConfig
 from ._validation import check_sample_weight
+from .engine import OptimizerState, TrainConfig, TrainingDiverged, objective, train
 from .model import MLP
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -167,12 +165,14 @@ def _hidden_sizes(hidden_layer_sizes) -> list[int]:
 class _Optimizer:
     """What scikit-learn's optimizer object holds besides the moment arrays.
 
-    The moment arrays live in the fastnn model (``_optimizer_state``); ``fresh`` says they must be
-    reset at the next epoch (a new optimizer, as scikit-learn builds one per ``fit``).
+    ``state`` holds the moment arrays (the engine's :class:`fastnn.engine.OptimizerState`);
+    ``fresh`` says they must be reset at the next epoch (a new optimizer, as scikit-learn builds
+    one per ``fit``).
     """
 
     learning_rate: float
     fresh: bool = True
+    state: OptimizerState | None = None
 
 
 class _SklearnShuffle:
@@ -407,7 +407,7 @@ class _BaseMLP(BaseEstimator):
     def _train_config(self, batch_size: int, learning_rate: float) -> TrainConfig:
         sgd = self.solver == "sgd"
         return TrainConfig(
-            optimizer=_names.OPT_SGD if sgd else _names.OPT_ADAM,
+            optimizer="sgd" if sgd else "adam",
             learning_rate=learning_rate,
             momentum=float(self.momentum) if sgd else 0.0,
             nesterov=bool(self.nesterovs_momentum) and sgd and self.momentum > 0,
@@ -427,7 +427,7 @@ class _BaseMLP(BaseEstimator):
         ``-η b``. They agree while η is constant (``v = -η b``); when η changes to ``η'`` the
         buffer is rescaled by ``η / η'`` so the next step matches scikit-learn's exactly.
         """
-        state = self._model._optimizer_state
+        state = optimizer.state
         if (
             self.solver == "sgd"
             and self.momentum > 0
@@ -435,7 +435,7 @@ class _BaseMLP(BaseEstimator):
             and state is not None
             and new != optimizer.learning_rate
         ):
-            state.state[0] *= optimizer.learning_rate / new
+            state.buffers[0] *= optimizer.learning_rate / new
         optimizer.learning_rate = new
 
     def _fit_stochastic(self, X, Y, sample_weight, incremental) -> None:
@@ -476,7 +476,6 @@ class _BaseMLP(BaseEstimator):
                     stacklevel=4,
                 )
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
-        sw = np.empty(0, dtype=X.dtype) if sw_train is None else np.ascontiguousarray(sw_train)
         rng = _SklearnShuffle(self._random_state, n_samples)
         config = self._train_config(batch_size, optimizer.learning_rate)
         model = self._model
@@ -488,17 +487,21 @@ class _BaseMLP(BaseEstimator):
             if config.learning_rate != optimizer.learning_rate:
                 config = replace(config, learning_rate=optimizer.learning_rate)
             try:
-                losses = model._run_training(
+                if optimizer.fresh or optimizer.state is None:
+                    optimizer.state = OptimizerState.fresh(
+                        config.optimizer, model.n_params, model.dtype
+                    )
+                losses = train(
+                    model,
                     X_train,
                     Y_train,
-                    sw,
                     config,
                     count,
-                    self.shuffle,
-                    rng,
-                    None,
-                    not optimizer.fresh,
-                )
+                    sample_weight=sw_train,
+                    shuffle=self.shuffle,
+                    permutation=rng.permutation,
+                    state=optimizer.state,
+                ).history.loss
             except TrainingDiverged as error:
                 for loss in error.history.loss:
                     self._end_epoch(float(loss), n_samples, early_stopping, incremental, None)
@@ -632,26 +635,15 @@ class _BaseMLP(BaseEstimator):
             if sample_weight is not None:
                 sample_weight = sample_weight.astype(np.float64)
         theta = model.params
-        mask = model.layout.weight_mask()
-        sw = np.empty(0, dtype=X.dtype) if sample_weight is None else sample_weight
-        sw_sum = float(X.shape[0]) if sample_weight is None else float(sample_weight.sum())
-        alpha = float(self.alpha)
         scale = self._loss_scale
-        grad = np.empty_like(theta)
-
-        def penalty() -> float:
-            w = theta[mask].astype(np.float64)
-            return 0.5 * alpha * float(w @ w) / sw_sum
-
+        config = TrainConfig(l2=float(self.alpha), l2_per_batch=True, loss_scale=scale)
         last = [np.nan]
 
         def loss_and_gradient(p):
             theta[:] = p
-            loss = float(model._loss_gradient(X, Y, sw, scale, grad)) + penalty()
-            g = grad.astype(np.float64)
-            g[mask] += (alpha / sw_sum) * theta[mask]
+            loss, grad = objective(model, X, Y, config, sample_weight)
             last[0] = loss
-            return loss, g
+            return loss, grad.astype(np.float64)
 
         iteration = [0]
 
@@ -688,9 +680,10 @@ class _BaseMLP(BaseEstimator):
                 stacklevel=4,
             )
         self.n_iter_ = min(int(result.nit), self.max_iter)
-        l2 = penalty()
-        # result.fun is the objective the gradient belongs to; report scikit-learn's loss_
-        self.loss_ = (float(result.fun) - l2) / self._loss_divisor + l2
+        # result.fun is the objective the gradient belongs to (data term plus L2 penalty); report
+        # scikit-learn's loss_, whose data term is divided by the loss divisor
+        data = objective(model, X, Y, replace(config, l2=0.0), sample_weight)[0]
+        self.loss_ = data / self._loss_divisor + (float(result.fun) - data)
 
     # --- prediction ---------------------------------------------------------------------------
 

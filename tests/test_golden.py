@@ -17,9 +17,17 @@ RECORDED = dict(np.load(cases.GOLDEN))
 SAME_CPU = json.loads(cases.GOLDEN_META.read_text())["host_cpu"] == cases.host_cpu()
 
 
+#: Results changed on purpose since the recording, each compared to 1e-12 relative instead:
+#: L-BFGS's L2 penalty now comes from the L2 kernel of the twin (summed in a loop, not by a
+#: BLAS dot product), which moves θ by rounding steps (2e-15 measured).
+CHANGED = {"sklearn/clf_lbfgs_theta": 1e-12}
+
+
 def _compare(key, value):
     expected = RECORDED[key]
-    if SAME_CPU:
+    if key in CHANGED:
+        assert_close(value, expected, rtol=CHANGED[key], what=key)
+    elif SAME_CPU:
         assert value.dtype == expected.dtype, key
         assert np.array_equal(value, expected), (
             f"{key}: differs from the recording (max abs difference "

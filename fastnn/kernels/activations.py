@@ -1,6 +1,6 @@
 """Activation kernels: an activation applied in place, and derivatives from the outputs.
 
-Each activation is chosen by its integer code from :mod:`fastnn._names`. The branch on the code
+Each activation is chosen by its code, :class:`fastnn._names.Activation`. The branch on the code
 sits outside the loops, so each loop body is a single formula that LLVM can vectorise. Kernels
 work on a contiguous range ``buf[start:stop]`` of a flat workspace (a block of rows of one layer)
 so that no array view is created per step, and call no function that takes an array (see
@@ -29,7 +29,7 @@ softmax        exp(z_j) / Σ_k exp(z_k)         used only fused with cross-entro
 
 import numpy as np
 
-from .._names import ELU, IDENTITY, LEAKY_RELU, RELU, SIGMOID, SOFTMAX, SOFTPLUS, TANH
+from .._names import Activation
 from ._jit import _ix, _refs_end_here, jit, jit_inline
 from ._math import _exp
 
@@ -37,13 +37,13 @@ from ._math import _exp
 @jit
 def _activation_scalar(code, param, z):
     """``f(z)`` for one value (the activations without a dedicated loop in :func:`_activate`)."""
-    if code == TANH:
+    if code == Activation.TANH:
         return np.tanh(z)
-    if code == LEAKY_RELU:
+    if code == Activation.LEAKY_RELU:
         return z if z >= 0.0 else param * z
-    if code == ELU:
+    if code == Activation.ELU:
         return z if z >= 0.0 else param * np.expm1(z)
-    if code == SOFTPLUS:
+    if code == Activation.SOFTPLUS:
         return max(z, 0.0) + np.log1p(np.exp(-abs(z)))
     return z
 
@@ -56,21 +56,21 @@ def _activate(code, param, buf, start, stop, n_cols):
     the others go through :func:`_activation_scalar`.
     """
     count = stop - start
-    if code == SIGMOID and count < 16:
+    if code == Activation.SIGMOID and count < 16:
         # a few values (a tiny layer, one row): the C library's exp has the shorter latency
         for p in range(count):
             q = _ix(start + p)
             buf[q] = 1.0 / (1.0 + np.exp(-buf[q]))
-    elif code == SIGMOID:
+    elif code == Activation.SIGMOID:
         for p in range(count):
             q = _ix(start + p)
             buf[q] = 1.0 / (1.0 + _exp(-buf[q]))
-    elif code == RELU:
+    elif code == Activation.RELU:
         for p in range(count):
             q = _ix(start + p)
             z = buf[q]
             buf[q] = 0.0 if z < 0.0 else z  # a select, not a branch: NaN stays NaN
-    elif code == SOFTMAX:
+    elif code == Activation.SOFTMAX:
         # three passes, so that the exponentials (the costly part) run as one vectorised loop
         # over the whole block rather than row by row: shift each row by its maximum, exponentiate
         # everything, then divide each row by its sum
@@ -92,7 +92,7 @@ def _activate(code, param, buf, start, stop, n_cols):
             inv = 1.0 / s
             for j in range(n_cols):
                 buf[_ix(row + j)] *= inv
-    elif code != IDENTITY:
+    elif code != Activation.IDENTITY:
         for p in range(count):
             q = _ix(start + p)
             buf[q] = _activation_scalar(code, param, buf[q])
@@ -103,24 +103,24 @@ def _activate(code, param, buf, start, stop, n_cols):
 #: Inlined into a large kernel, LLVM leaves its loops scalar (the exponentials' table lookups and
 #: the kernel's register pressure tip the cost model); on its own they vectorise, 3-4 times
 #: faster. The call costs reference counting, which small blocks would notice.
-_activate_call = jit(_activate.py_func)
+_activate_call = jit(getattr(_activate, "py_func", _activate))
 ACTIVATE_CALL_MIN = 64
 
 
 @jit
 def _derivative_from_output(code, param, a):
     """``f'(z)`` of activation ``code`` written in terms of its output ``a = f(z)``."""
-    if code == SIGMOID:
+    if code == Activation.SIGMOID:
         return a * (1.0 - a)
-    if code == TANH:
+    if code == Activation.TANH:
         return 1.0 - a * a
-    if code == RELU:
+    if code == Activation.RELU:
         return 1.0 if a > 0.0 else 0.0
-    if code == LEAKY_RELU:
+    if code == Activation.LEAKY_RELU:
         return 1.0 if a > 0.0 else param
-    if code == ELU:
+    if code == Activation.ELU:
         return 1.0 if a > 0.0 else a + param
-    if code == SOFTPLUS:
+    if code == Activation.SOFTPLUS:
         return -np.expm1(-a)
     return 1.0
 
@@ -129,14 +129,14 @@ def _derivative_from_output(code, param, a):
 def _scale_derivative_rows(code, param, A, a_start, D, row, count):
     """In place: ``D[row, :count] *= f'(z)``, from the outputs ``A[a_start : a_start + count]``."""
     d = _ix(row)
-    if code == SIGMOID:
+    if code == Activation.SIGMOID:
         for p in range(count):
             a = A[_ix(a_start + p)]
             D[d, p] *= a * (1.0 - a)
-    elif code == RELU:
+    elif code == Activation.RELU:
         for p in range(count):
             D[d, p] = D[d, p] if A[_ix(a_start + p)] > 0.0 else 0.0
-    elif code != IDENTITY:
+    elif code != Activation.IDENTITY:
         for p in range(count):
             D[d, p] *= _derivative_from_output(code, param, A[_ix(a_start + p)])
     _refs_end_here(A, D)

@@ -22,6 +22,8 @@ large (:data:`fastnn.kernels._jit.BLAS_MIN_WORK` multiply-adds or more) the prod
 through ``np.dot`` on views instead, where the view cost is negligible.
 """
 
+import types
+
 import numpy as np
 
 from ._jit import BLAS_MIN_WORK, _ix, _refs_end_here, jit, jit_inline
@@ -307,20 +309,46 @@ def _forward(theta, net, netf, acts, offsets, zout, rows):
             _activate_call(_act(net, k), netf[k], acts, a_out, a_out + rows * n_out, n_out)
         else:
             _activate(_act(net, k), netf[k], acts, a_out, a_out + rows * n_out, n_out)
+    _refs_end_here(theta, net, netf, acts, offsets, zout)
 
 
 @jit
 def _backward(theta, net, netf, acts, offsets, rows, deltas, grad):
-    """Backward pass: ``grad = ∂loss/∂θ`` given ``deltas[0, :rows*n_out] = ∂loss/∂Z`` of the output.
-
-    The two rows of ``deltas`` (each at least ``rows * widest`` long) take turns holding the delta
-    of the current layer, so both are overwritten.
-    """
+    """Backward pass: ``grad = ∂loss/∂θ`` given ``deltas[0, :rows*n_out] = ∂loss/∂Z``."""
     cur = 0
-    for k in range(_n_layers(net) - 1, -1, -1):
+    L = _n_layers(net)
+    for step in range(L):  # k = L-1 … 0 (a plain range: a negative step is an exception path)
+        k = L - 1 - step
         if _uses_blas(net, k, rows):
             _dense_backward_blas(theta, net, netf, acts, offsets, k, rows, deltas, cur, grad)
         else:
             _dense_backward(theta, net, netf, acts, offsets, k, rows, deltas, cur, grad)
         _backward_layer_done(net, netf, acts, offsets, k, rows, deltas, cur)
         cur = 1 - cur
+    _refs_end_here(theta, net, netf, acts, offsets, deltas, grad)
+
+
+def _loops_only(kernel, name, **replacements):
+    """``kernel``'s source compiled inline, with its out-of-line calls replaced by loops."""
+    func = getattr(kernel, "py_func", kernel)  # plain Python under NUMBA_DISABLE_JIT=1
+    scope = dict(func.__globals__)
+    scope.update(replacements)
+    twin = types.FunctionType(func.__code__, scope, name, func.__defaults__, func.__closure__)
+    twin.__qualname__ = name
+    twin.__doc__ = func.__doc__
+    return jit_inline(twin)
+
+
+_forward_loops = _loops_only(
+    _forward, "_forward_loops", _dense_forward_blas=_dense_forward, _activate_call=_activate
+)
+
+
+@jit
+def _needs_calls(net, rows):
+    """Whether a pass over ``rows`` rows sends any layer to BLAS or to a separate activation."""
+    for k in range(_n_layers(net)):
+        n_out = _size(net, k + 1)
+        if _uses_blas(net, k, rows) or rows * n_out >= ACTIVATE_CALL_MIN:
+            return True
+    return False

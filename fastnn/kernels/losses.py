@@ -25,7 +25,7 @@ it through the output activation's derivative.
 
 import numpy as np
 
-from .._names import BINARY_CROSSENTROPY, CATEGORICAL_CROSSENTROPY, MAE, MSE, SSE
+from .._names import Loss
 from ._jit import _ix, _refs_end_here, jit, jit_inline
 from .activations import _scale_derivative_rows
 
@@ -33,9 +33,9 @@ from .activations import _scale_derivative_rows
 @jit
 def _loss_norm(loss, weight_sum, n_outputs):
     """Divisor that turns the weighted sum of per-row losses into the reported loss."""
-    if loss == SSE:
+    if loss == Loss.SSE:
         return 1.0
-    if loss == CATEGORICAL_CROSSENTROPY:
+    if loss == Loss.CATEGORICAL_CROSSENTROPY:
         return weight_sum
     return weight_sum * n_outputs
 
@@ -73,7 +73,7 @@ def _loss_rows(loss, loss_param, out_code, out_param, P, p_off, Z, Y, sw, rows, 
     weighted = sw.shape[0] > 0
     want_delta = delta_scale != 0.0
     total = 0.0
-    if loss == CATEGORICAL_CROSSENTROPY:  # row by row: log-sum-exp of each row's logits
+    if loss == Loss.CATEGORICAL_CROSSENTROPY:  # row by row: log-sum-exp of each row's logits
         for i in range(rows):
             w = sw[i] if weighted else 1.0
             z0 = i * n
@@ -97,28 +97,28 @@ def _loss_rows(loss, loss_param, out_code, out_param, P, p_off, Z, Y, sw, rows, 
     else:  # elementwise losses: one output column at a time, down the rows
         for j in range(n):
             # one loop per loss, so that no branch on the loss sits inside the loop
-            if loss == MSE or loss == SSE:
+            if loss == Loss.MSE or loss == Loss.SSE:
                 for i in range(rows):
                     w = sw[i] if weighted else 1.0
                     q = i * n + j
                     r = P[_ix(p_off + q)] - Y[i, j]
                     total += w * (r * r)  # r² in the model dtype, as the reference
                     D[0, _ix(q)] = 2.0 * r * (delta_scale * w)
-            elif loss == MAE:
+            elif loss == Loss.MAE:
                 for i in range(rows):
                     w = sw[i] if weighted else 1.0
                     q = i * n + j
                     r = P[_ix(p_off + q)] - Y[i, j]
                     total += w * abs(r)
                     D[0, _ix(q)] = np.sign(r) * (delta_scale * w)
-            elif loss == BINARY_CROSSENTROPY:  # from the logit z; the slope is p - y
+            elif loss == Loss.BINARY_CROSSENTROPY:  # from the logit z; the slope is p - y
                 for i in range(rows):
                     w = sw[i] if weighted else 1.0
                     q = i * n + j
                     z = Z[_ix(q)]
                     total += w * (max(z, 0.0) - Y[i, j] * z + np.log1p(np.exp(-abs(z))))
                     D[0, _ix(q)] = (P[_ix(p_off + q)] - Y[i, j]) * (delta_scale * w)
-            else:  # HUBER: quadratic within loss_param of the target, linear beyond
+            else:  # Loss.HUBER: quadratic within loss_param of the target, linear beyond
                 for i in range(rows):
                     w = sw[i] if weighted else 1.0
                     q = i * n + j
@@ -129,7 +129,7 @@ def _loss_rows(loss, loss_param, out_code, out_param, P, p_off, Z, Y, sw, rows, 
                     else:
                         total += w * loss_param * (abs(r) - 0.5 * loss_param)
                         D[0, _ix(q)] = loss_param * np.sign(r) * (delta_scale * w)
-        if want_delta and loss != BINARY_CROSSENTROPY:
+        if want_delta and loss != Loss.BINARY_CROSSENTROPY:
             # the regression losses' slopes are with respect to p = f(z): chain through f
             _scale_derivative_rows(out_code, out_param, P, p_off, D, 0, rows * n)
     _refs_end_here(P, Z, Y, sw, D)
@@ -138,4 +138,4 @@ def _loss_rows(loss, loss_param, out_code, out_param, P, p_off, Z, Y, sw, rows, 
 
 #: :func:`_loss_rows` as an ordinary call, for the kernels that walk a data set block by block
 #: (loss, gradient, evaluation): compiled once and shared, instead of inlined into each of them.
-_loss_rows_call = jit(_loss_rows.py_func)
+_loss_rows_call = jit(getattr(_loss_rows, "py_func", _loss_rows))

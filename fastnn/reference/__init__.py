@@ -4,11 +4,11 @@ Swap ``import fastnn`` for ``import fastnn.reference as fastnn`` to run any fast
 through readable numpy code. The compiled kernels are tested against this package.
 """
 
-from .._base import History, TrainingDiverged
 from .._io import ModelFileError
 from .._io import load_reference as load
 from .._layout import Layout
 from .._warmup import warmup_reference as warmup
+from ..engine import History, TrainingDiverged
 from .classifier import Classifier
 from .model import MLP
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._names import SCHED_COSINE, SCHED_INVSCALING, SCHED_STEP
-
 # --- activations: f(z), and f'(z) written in terms of the output a = f(z) -----------------------
 
 
@@ -140,11 +138,11 @@ def row_losses_and_gradients(loss, param, out_activation, out_param, y, p, z):
 def learning_rate_at(config, epoch, rows_seen):
     """Learning rate of ``epoch`` (see ``schedule`` in :meth:`fastnn.MLP.fit`)."""
     lr = config.learning_rate
-    if config.schedule == SCHED_INVSCALING:
+    if config.schedule == "invscaling":
         return lr / (1.0 + rows_seen) ** config.power
-    if config.schedule == SCHED_STEP:
+    if config.schedule == "step":
         return lr * config.gamma ** (epoch // config.step_size)
-    if config.schedule == SCHED_COSINE:
+    if config.schedule == "cosine":
         e = min(epoch, config.schedule_epochs)
         return config.min_lr + (lr - config.min_lr) * 0.5 * (
             1.0 + np.cos(np.pi * e / config.schedule_epochs)
@@ -188,7 +186,7 @@ def rmsprop_step(theta, g, state, config, lr, t, weight_mask):
     theta -= lr * g / (np.sqrt(v) + config.eps)
 
 
-OPTIMIZER_STEPS = [sgd_step, adam_step, adamw_step, rmsprop_step]  # indexed by optimizer code
+OPTIMIZER_STEPS = {"sgd": sgd_step, "adam": adam_step, "adamw": adamw_step, "rmsprop": rmsprop_step}
 
 
 def clip_by_global_norm(g, clip_norm):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._base import MLPBase
-from .._names import STATUS_DIVERGED, STATUS_EARLY_STOP, STATUS_OK
+from .._names import Status
 from . import maths
 
 
@@ -100,6 +100,13 @@ class MLP(MLPBase):
         self._backward(outputs, delta, grad)
         return loss
 
+    def _add_l2(self, grad, l2):
+        """``grad += l2 * W`` for the weights (not the biases); returns ``0.5 l2 ΣW²``."""
+        mask = self._layout.weight_mask()
+        penalty = 0.5 * l2 * np.sum(self._theta[mask] ** 2)
+        grad[mask] += l2 * self._theta[mask]
+        return penalty
+
     # a diverging run overflows on its way to inf/NaN; that is detected below and reported as
     # TrainingDiverged (as the compiled loop does), so numpy's warnings would only be noise
     @np.errstate(all="ignore")
@@ -148,8 +155,7 @@ class MLP(MLPBase):
                     weight_sum = sw_batch.sum() if sw.shape[0] else float(len(rows))
                     l2 = config.l2 / weight_sum if config.l2_per_batch else config.l2
                     if l2 != 0.0:
-                        batch_loss += 0.5 * l2 * np.sum(theta[weight_mask] ** 2)
-                        grad[weight_mask] += l2 * theta[weight_mask]
+                        batch_loss += self._add_l2(grad, l2)
                     if config.clip_norm > 0.0:
                         maths.clip_by_global_norm(grad, config.clip_norm)
                     counters[0] += 1
@@ -175,7 +181,7 @@ class MLP(MLPBase):
                 finite = np.isfinite(val_loss)
             if not finite:
                 theta[:], state[:], counters[:] = saved
-                return STATUS_DIVERGED, epoch - first
+                return Status.DIVERGED, epoch - first
             hist[epoch] = epoch_loss
             if X_val.shape[0]:
                 val_hist[epoch] = val_loss
@@ -192,5 +198,5 @@ class MLP(MLPBase):
                     es[2] += 1
                     if es[2] >= config.patience:
                         theta[:] = best_theta
-                        return STATUS_EARLY_STOP, epoch - first + 1
-        return STATUS_OK, count
+                        return Status.EARLY_STOP, epoch - first + 1
+        return Status.OK, count

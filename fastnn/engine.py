@@ -1,0 +1,277 @@
+"""fastnn's training engine: configuration in, history and optimizer state out.
+
+Every way of training a network goes through this module: :meth:`fastnn.MLP.fit` builds a
+:class:`TrainConfig` from its arguments and calls :func:`train`; :class:`fastnn.Classifier` and
+the scikit-learn estimators in :mod:`fastnn.sklearn` call it directly, the latter with their own
+row-order stream (``permutation=``) and resuming their optimizer state between calls
+(``state=``). :func:`objective` gives the loss a configuration trains on, L2 penalty included,
+and its gradient (for full-batch optimisers such as L-BFGS).
+
+The engine works for both twins: the model passed in (``fastnn.MLP`` or
+``fastnn.reference.MLP``) supplies the arithmetic, so a configuration means the same on both.
+
+Training runs in chunks of epochs, each one call of the compiled loop, so that a
+KeyboardInterrupt is honoured between chunks (a compiled loop cannot be interrupted): θ then
+keeps the last completed epoch's values and ``model.history_`` the completed epochs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ._config import TrainConfig
+from ._names import Status
+
+__all__ = [
+    "History",
+    "OptimizerState",
+    "TrainConfig",
+    "TrainResult",
+    "TrainingDiverged",
+    "objective",
+    "train",
+]
+
+#: A training call hands the kernel about this many row×parameter units of work at a time, so a
+#: KeyboardInterrupt is honoured within a fraction of a second while tiny networks still run
+#: many epochs per call.
+CHUNK_WORK = 50_000_000
+#: At most this many permutation entries are drawn ahead (bounds the memory of shuffling).
+CHUNK_PERMUTATION_ENTRIES = 4_000_000
+
+
+@dataclass
+class History:
+    """What one training run recorded.
+
+    Attributes
+    ----------
+    loss : ndarray
+        Training loss of each completed epoch: the mean of the batch losses weighted by batch size
+        (the sum of them for ``sse``), each measured before its update, plus the L2 penalty.
+    val_loss : ndarray or None
+        Loss on the validation data after each epoch (when validation data was given).
+    full_loss : ndarray or None
+        Loss on the whole training set after epochs 0, k, 2k, … (when ``loss_every=k``).
+    stopped_early : bool
+        Whether early stopping ended training (θ was then restored to ``best_epoch``'s).
+    best_epoch : int or None
+        Epoch with the lowest monitored loss (when early stopping was on).
+    diverged_at : int or None
+        Epoch at which training diverged, if it did.
+    interrupted : bool
+        Whether a KeyboardInterrupt ended training.
+    """
+
+    loss: np.ndarray
+    val_loss: np.ndarray | None = None
+    full_loss: np.ndarray | None = None
+    stopped_early: bool = False
+    best_epoch: int | None = None
+    diverged_at: int | None = None
+    interrupted: bool = False
+
+
+class TrainingDiverged(FloatingPointError):
+    """Training produced a NaN or infinite loss or parameter; θ was restored.
+
+    Attributes
+    ----------
+    epoch : int
+        The 0-based epoch (of this run) whose loss or parameters became non-finite.
+    history : History
+        What was recorded before that epoch.
+    """
+
+    def __init__(self, message: str, epoch: int, history: History):
+        super().__init__(message)
+        self.epoch = epoch
+        self.history = history
+
+
+@dataclass
+class OptimizerState:
+    """An optimizer's state between training runs: pass it back as ``train(..., state=)``.
+
+    Attributes
+    ----------
+    optimizer : str
+        The optimizer it belongs to.
+    buffers : ndarray, shape (2, n_params)
+        Shaped like θ row by row: the momentum buffer or Adam's first moment, and the
+        squared-gradient average (RMSprop, Adam).
+    counters : ndarray of int64, shape (2,)
+        Optimizer steps taken (Adam's ``t``) and rows trained on (the ``invscaling`` schedule).
+    """
+
+    optimizer: str
+    buffers: np.ndarray
+    counters: np.ndarray = field(default_factory=lambda: np.zeros(2, dtype=np.int64))
+
+    @classmethod
+    def fresh(cls, optimizer: str, n_params: int, dtype: Any) -> OptimizerState:
+        """The state before the first step: zero buffers and counters."""
+        return cls(optimizer, np.zeros((2, n_params), dtype=dtype))
+
+
+class TrainResult(NamedTuple):
+    """What :func:`train` returns: the run's history and the optimizer state after it."""
+
+    history: History
+    state: OptimizerState
+
+
+def train(
+    model,
+    X,
+    y,
+    config: TrainConfig,
+    epochs: int,
+    *,
+    sample_weight=None,
+    validation_data=None,
+    shuffle: bool = True,
+    rng: np.random.Generator | None = None,
+    permutation: Callable[[int], np.ndarray] | None = None,
+    state: OptimizerState | None = None,
+) -> TrainResult:
+    """Train ``model`` in place for ``epochs`` epochs under ``config``.
+
+    Parameters
+    ----------
+    model : fastnn.MLP or fastnn.reference.MLP
+        The network; its θ is updated in place and ``model.history_`` set.
+    X, y, sample_weight
+        Training data, checked and converted as by :meth:`fastnn.MLP.fit`.
+    config : TrainConfig
+        Optimizer, learning rate and schedule, batch size, L2, clipping, early stopping.
+    epochs : int
+        Passes over the data.
+    validation_data : tuple, optional
+        ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``.
+    shuffle : bool
+        Visit the rows in a new order each epoch (ignored for full-batch training).
+    rng : numpy Generator, optional
+        Draws the row orders (``rng.permutation(n)`` per epoch); default: the model's generator.
+    permutation : callable, optional
+        ``permutation(n)`` returns the row order of the next epoch; replaces ``rng`` (for callers
+        with a shuffling stream of their own, such as scikit-learn's).
+    state : OptimizerState, optional
+        Continue from this state (updated in place) instead of a fresh one. It must belong to
+        ``config.optimizer`` and have ``model.n_params`` columns.
+
+    Returns
+    -------
+    TrainResult
+        ``(history, state)``.
+
+    Raises
+    ------
+    TrainingDiverged
+        If a loss or parameter became NaN or infinite; θ is restored to the last finite epoch.
+    """
+    X, Y, sw = model._data(X, y, sample_weight)
+    validation = model._validation(validation_data)
+    n = X.shape[0]
+    if state is None:
+        state = OptimizerState.fresh(config.optimizer, model.n_params, model.dtype)
+    elif state.optimizer != config.optimizer or state.buffers.shape != (2, model.n_params):
+        raise ValueError(
+            f"state belongs to optimizer {state.optimizer!r} with {state.buffers.shape[1]} "
+            f"parameters; this run uses {config.optimizer!r} on {model.n_params}"
+        )
+    draw = permutation or (rng if rng is not None else model._rng).permutation
+    history = _run(model, X, Y, sw, config, epochs, shuffle and config.batch_size < n, draw,
+                   validation, state)  # fmt: skip
+    return TrainResult(history, state)
+
+
+def _run(model, X, Y, sw, config, epochs, shuffle, draw, validation, opt) -> History:
+    """The chunked training driver (inputs already checked)."""
+    n = X.shape[0]
+    dtype = model.dtype
+    if validation is None:
+        validation = (
+            np.empty((0, model.layer_sizes[0]), dtype=dtype),
+            np.empty((0, model.layer_sizes[-1]), dtype=dtype),
+            np.empty(0, dtype=dtype),
+        )
+    has_val = validation[0].shape[0] > 0
+    hist = np.full(epochs, np.nan)
+    val_hist = np.full(epochs, np.nan)
+    n_full = 0 if config.loss_every == 0 else (epochs - 1) // config.loss_every + 1
+    full_hist = np.full(n_full, np.nan)
+    es = np.array([np.inf, -1.0, 0.0])
+    best_theta = model.params.copy() if config.patience else np.empty(0, dtype=dtype)
+    per_chunk = max(1, CHUNK_WORK // max(1, n * model.n_params))
+    if shuffle:
+        per_chunk = min(per_chunk, max(1, CHUNK_PERMUTATION_ENTRIES // n))
+    no_perms = np.empty((0, 0), dtype=np.int64)
+
+    status, done = Status.OK, 0
+    interrupted = False
+    try:
+        while done < epochs:
+            count = min(per_chunk, epochs - done)
+            perms = np.stack([draw(n) for _ in range(count)]) if shuffle else no_perms
+            status, ran = model._train_chunk(
+                X, Y, sw, perms, done, count, config, opt.buffers, opt.counters, es,
+                best_theta, hist, *validation, val_hist, full_hist,
+            )  # fmt: skip
+            done += ran
+            if status != Status.OK:
+                break
+    except KeyboardInterrupt:
+        interrupted = True
+        # the chunk that was running finished (kernels are not interruptible): count the
+        # epochs it recorded
+        done = int(np.argmax(np.isnan(hist))) if np.isnan(hist).any() else epochs
+        raise
+    finally:
+        used = math.ceil(done / config.loss_every) if config.loss_every else 0
+        model.history_ = History(
+            loss=hist[:done].copy(),
+            val_loss=val_hist[:done].copy() if has_val else None,
+            full_loss=full_hist[:used].copy() if config.loss_every else None,
+            stopped_early=status == Status.EARLY_STOP,
+            best_epoch=int(es[1]) if config.patience and es[1] >= 0 else None,
+            diverged_at=done if status == Status.DIVERGED else None,
+            interrupted=interrupted,
+        )
+    if status == Status.DIVERGED:
+        raise TrainingDiverged(
+            f"training diverged in epoch {done} (0-based): the loss or the parameters became "
+            f"NaN or infinite. The parameters were restored to their values before that epoch. "
+            f"Try a smaller learning_rate (was {config.learning_rate:g}), gradient clipping "
+            f"(clip_norm=...) or scaled inputs.",
+            done,
+            model.history_,
+        )
+    return model.history_
+
+
+def objective(model, X, y, config: TrainConfig, sample_weight=None) -> tuple[float, np.ndarray]:
+    """The full-batch loss ``config`` trains ``model`` on, and its gradient with respect to θ.
+
+    The data loss (times ``config.loss_scale``) plus the L2 penalty ``0.5 * l2 * Σ W²`` (divided
+    by the weight sum when ``config.l2_per_batch``): the objective of one full-batch step.
+
+    Returns
+    -------
+    (float, ndarray)
+        The loss, and a new array shaped like θ.
+    """
+    X, Y, sw = model._data(X, y, sample_weight)
+    grad = np.empty_like(model.params)
+    loss = float(model._loss_gradient(X, Y, sw, config.loss_scale, grad))
+    l2 = config.l2
+    if config.l2_per_batch:
+        l2 = l2 / (float(X.shape[0]) if sw.shape[0] == 0 else float(sw.sum()))
+    if l2 != 0.0:
+        loss += float(model._add_l2(grad, l2))
+    return loss, grad

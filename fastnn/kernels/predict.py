@@ -1,0 +1,82 @@
+"""Prediction kernels: the network's outputs, and every layer's, for the rows of a data set.
+
+Twin: the forward pass of :mod:`fastnn.reference.dense`. Rows are walked in blocks of
+:data:`fastnn.kernels._jit.ROW_BLOCK`; each block is copied into the input block of a workspace
+allocated once per call, then :func:`fastnn.kernels.dense._forward` runs over it.
+"""
+
+import numpy as np
+
+from ._jit import ROW_BLOCK, _ix, jit
+from .dense import _act_offsets, _forward, _n_layers, _size
+
+
+@jit
+def _workspace(theta, net, cap):
+    """Allocate the per-call buffers for blocks of up to ``cap`` rows."""
+    offsets, total = _act_offsets(net, cap)
+    acts = np.empty(total, dtype=theta.dtype)
+    zout = np.empty(cap * _size(net, _n_layers(net)), dtype=theta.dtype)
+    return acts, offsets, zout
+
+
+@jit
+def _load_rows(acts, X, start, rows):
+    """Copy rows ``start … start+rows-1`` of ``X`` into the input block; index of a non-finite row.
+
+    Returns -1 when every copied value is finite.
+    """
+    n_in = X.shape[1]
+    bad = -1
+    for i in range(rows):
+        for j in range(n_in):
+            x = X[_ix(start + i), j]
+            if bad < 0 and not np.isfinite(x):
+                bad = start + i
+            acts[_ix(i * n_in + j)] = x
+    return bad
+
+
+@jit
+def _predict(theta, net, netf, X, out):
+    """``out = network(X)``; returns the index of the first row holding NaN/inf, or -1."""
+    L = _n_layers(net)
+    n_out = _size(net, L)
+    n = X.shape[0]
+    cap = min(ROW_BLOCK, n)
+    acts, offsets, zout = _workspace(theta, net, cap)
+    p_off = offsets[L]
+    bad = -1
+    for block in range((n + cap - 1) // cap):
+        start = block * cap
+        rows = min(cap, n - start)
+        bad_here = _load_rows(acts, X, start, rows)
+        if bad < 0:
+            bad = bad_here
+        _forward(theta, net, netf, acts, offsets, zout, rows)
+        for i in range(rows):
+            for j in range(n_out):
+                out[_ix(start + i), j] = acts[_ix(p_off + i * n_out + j)]
+    return bad
+
+
+@jit
+def _layer_outputs(theta, net, netf, X, out):
+    """Every layer's output for each row of ``X``: row ``i`` of ``out`` is the outputs of layers
+    1…L for sample ``i``, concatenated."""
+    L = _n_layers(net)
+    n = X.shape[0]
+    cap = min(ROW_BLOCK, n)
+    acts, offsets, zout = _workspace(theta, net, cap)
+    for block in range((n + cap - 1) // cap):
+        start = block * cap
+        rows = min(cap, n - start)
+        _load_rows(acts, X, start, rows)
+        _forward(theta, net, netf, acts, offsets, zout, rows)
+        col = 0
+        for k in range(1, L + 1):
+            width = _size(net, k)
+            for i in range(rows):
+                for j in range(width):
+                    out[_ix(start + i), _ix(col + j)] = acts[_ix(offsets[k] + i * width + j)]
+            col += width
