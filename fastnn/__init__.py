@@ -7,11 +7,10 @@ public API in plain numpy and is the readable truth the kernels are tested again
 from ._base import History, TrainingDiverged
 from ._io import ModelFileError, load
 from ._layout import Layout
+from ._version import __version__
 from ._warmup import warmup
 from .classifier import Classifier
 from .model import MLP
-
-__version__ = "0.1.0"
 
 __all__ = [
     "MLP",
