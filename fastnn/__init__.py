@@ -5,12 +5,12 @@ public API in plain numpy and is the readable truth the kernels are tested again
 """
 
 from ._base import History, TrainingDiverged
-from ._io import ModelFileError, load
+from ._io import ModelFileError
 from ._layout import Layout
 from ._version import __version__
 from ._warmup import warmup
 from .classifier import Classifier
-from .model import MLP
+from .model import MLP, load
 
 __all__ = [
     "MLP",

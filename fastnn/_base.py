@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _names
+from . import _io, _names
 from ._config import TrainConfig
 from ._spec import NetworkSpec, initial_params
 from ._validation import (
@@ -261,9 +261,20 @@ class MLPBase:
         OSError
             If the file cannot be written (``path`` is a directory, its directory is missing, …).
         """
-        from ._io import save_model
+        _io.save_model_file(path, self._spec.describe(), self._theta, self._rng.bit_generator.state)
 
-        save_model(self, path)
+    @classmethod
+    def _from_model_file(cls, file: _io.ModelFile):
+        """The model that a checked model file describes (see :func:`fastnn.load`)."""
+        try:
+            model = cls(**file.architecture, params=file.theta)
+        except (TypeError, ValueError) as error:
+            raise _io.ModelFileError(
+                f"model file {file.path!r} describes an invalid network: {error}"
+            ) from None
+        if file.rng_state is not None:
+            model._rng = _io.generator_from_state(file.rng_state)
+        return model
 
     def __getstate__(self) -> dict:
         return {

@@ -1,4 +1,10 @@
-"""Saving a model to one file and loading it back, without pickle.
+"""Model files: an architecture, θ and a random generator's state as bytes on disk, and back.
+
+This module knows the file format and nothing about models. It imports only the standard library,
+numpy and :mod:`fastnn._version`, so it is on no import cycle: :meth:`MLPBase.save` hands it
+``spec.describe()``, θ and ``bit_generator.state`` (:func:`save_model_file`), and the models'
+``load`` functions build a model from the checked :class:`ModelFile` that
+:func:`read_model_file` returns (``MLPBase._from_model_file``).
 
 A fastnn model file holds everything needed to rebuild a network: θ, the architecture (layer
 sizes, activations with their parameters, loss with its parameter, bias, dtype), the state of the
@@ -32,14 +38,16 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import itertools
 import json
 import os
 import secrets
 import struct
+from typing import NamedTuple
 
 import numpy as np
 
-from ._spec import NetworkSpec
+from ._version import __version__
 
 #: The first bytes of every fastnn model file (a non-ASCII first byte, like PNG's, so a model file
 #: is never mistaken for text, and a newline to detect line-ending conversion).
@@ -80,32 +88,33 @@ def _check_path(path: object) -> str:
     return path
 
 
-def _rng_state(model) -> dict | None:
-    state = model._rng.bit_generator.state
-    if state.get("bit_generator") not in _BIT_GENERATORS:
+def _rng_state(state: dict | None) -> dict | None:
+    if state is None or state.get("bit_generator") not in _BIT_GENERATORS:
         return None
     # numpy arrays (MT19937's key) become lists; everything else is plain ints and strings
     return json.loads(json.dumps(state, default=lambda a: np.asarray(a).tolist()))
 
 
-def encode(model, format_version: int = FORMAT_VERSION) -> bytes:
-    """The bytes of ``model``'s file (see the module docstring for the layout)."""
-    theta = model.params
+def encode(
+    architecture: dict,
+    theta: np.ndarray,
+    rng_state: dict | None,
+    format_version: int = FORMAT_VERSION,
+) -> bytes:
+    """The bytes of a model file (see the module docstring for the layout)."""
     if not np.isfinite(theta).all():
         raise ValueError(
             "cannot save the model: its params contain NaN or infinity (a model that diverged "
             "keeps finite parameters; these were set by hand)"
         )
-    from . import __version__
-
-    spec = model.spec
+    dtype = np.dtype(theta.dtype).newbyteorder("<")
     metadata = {
         "format": "fastnn model",
         "fastnn_version": __version__,
-        "architecture": spec.describe(),
+        "architecture": architecture,
         "n_params": int(theta.shape[0]),
-        "params_dtype": np.dtype(spec.dtype).newbyteorder("<").str,
-        "rng_state": _rng_state(model),
+        "params_dtype": dtype.str,
+        "rng_state": _rng_state(rng_state),
     }
     text = json.dumps(metadata, sort_keys=True, separators=(",", ":"), allow_nan=False)
     header = text.encode("utf-8")
@@ -113,7 +122,7 @@ def encode(model, format_version: int = FORMAT_VERSION) -> bytes:
     body = (
         _PREFIX.pack(MAGIC, format_version, len(header))
         + header
-        + theta.astype(np.dtype(spec.dtype).newbyteorder("<"), copy=False).tobytes()
+        + theta.astype(dtype, copy=False).tobytes()
     )
     return body + hashlib.sha256(body).digest()
 
@@ -135,12 +144,12 @@ def _fsync_directory(directory: str) -> None:
             os.close(fd)
 
 
-def save_model(model, path) -> None:
-    """Write ``model`` to ``path`` atomically (see :meth:`fastnn.MLP.save`)."""
+def save_model_file(path, architecture: dict, theta: np.ndarray, rng_state: dict | None) -> None:
+    """Write a model file atomically (see :meth:`fastnn.MLP.save`)."""
     path = _check_path(path)
     if os.path.isdir(path):
         raise IsADirectoryError(errno.EISDIR, "path is a directory; give a file name", path)
-    data = encode(model)
+    data = encode(architecture, theta, rng_state)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(
@@ -253,7 +262,29 @@ def decode(data: bytes, source: str = "the file") -> tuple[dict, np.ndarray]:
     return metadata, theta
 
 
-def _spec_arguments(architecture: object, source: str) -> dict:
+class ModelFile(NamedTuple):
+    """What a model file holds, checked.
+
+    Attributes
+    ----------
+    architecture : dict
+        The model's constructor arguments ``layer_sizes``, ``activations``, ``loss``, ``bias``
+        and ``dtype`` (with ``(name, parameter)`` pairs as tuples).
+    theta : ndarray
+        θ: 1-D, native byte order, writable, finite.
+    rng_state : dict or None
+        A ``bit_generator.state`` (see :func:`generator_from_state`), or None.
+    path : str
+        The file's name as given, for messages.
+    """
+
+    architecture: dict
+    theta: np.ndarray
+    rng_state: dict | None
+    path: str = ""
+
+
+def _architecture(architecture: object, source: str) -> dict:
     """Constructor arguments of the model described by ``architecture`` (checked by the model)."""
     keys = {"layer_sizes", "activations", "loss", "bias", "dtype"}
     if not isinstance(architecture, dict) or set(architecture) != keys:
@@ -266,7 +297,7 @@ def _spec_arguments(architecture: object, source: str) -> dict:
 
     activations = architecture["activations"]
     return {
-        "layer_sizes": architecture["layer_sizes"],
+        "layer_sizes": named(architecture["layer_sizes"]),
         "activations": [named(a) for a in activations]
         if isinstance(activations, list)
         else activations,
@@ -276,8 +307,23 @@ def _spec_arguments(architecture: object, source: str) -> dict:
     }
 
 
-def read_model(path, model_class):
-    """Load the model file at ``path`` as an instance of ``model_class``."""
+def generator_from_state(state: dict, source: str = "the file") -> np.random.Generator:
+    """A numpy Generator over a new bit generator set to ``state``."""
+    name = state.get("bit_generator") if isinstance(state, dict) else None
+    if name not in _BIT_GENERATORS:
+        raise ModelFileError(f"{source} is malformed: unknown random generator {name!r}")
+    try:
+        bit_generator = getattr(np.random, name)()
+        bit_generator.state = state
+    except (TypeError, ValueError, KeyError) as error:
+        raise ModelFileError(
+            f"{source} is malformed: bad random generator state ({error})"
+        ) from None
+    return np.random.Generator(bit_generator)
+
+
+def read_model_file(path) -> ModelFile:
+    """Read and check the model file at ``path``."""
     path = _check_path(path)
     if os.path.isdir(path):
         raise IsADirectoryError(errno.EISDIR, "path is a directory, not a model file", path)
@@ -288,69 +334,23 @@ def read_model(path, model_class):
         raise FileNotFoundError(errno.ENOENT, "no fastnn model file at path", path) from None
     source = f"model file {path!r}"
     metadata, theta = decode(data, source)
-    arguments = _spec_arguments(metadata.get("architecture"), source)
-    try:
-        spec = NetworkSpec.parse(**arguments)
-    except (TypeError, ValueError) as error:
-        raise ModelFileError(f"{source} describes an invalid network: {error}") from None
-    if spec.dtype != theta.dtype or spec.layout.n_params != theta.shape[0]:
-        raise ModelFileError(
-            f"{source} is malformed: its {theta.shape[0]} {theta.dtype} parameters do not fit "
-            f"the architecture it describes ({spec.layout.n_params} {spec.dtype} parameters)"
-        )
-    try:
-        model = model_class(**arguments, params=theta)
-    except (TypeError, ValueError) as error:
-        raise ModelFileError(f"{source} holds unusable parameters: {error}") from None
+    architecture = _architecture(metadata.get("architecture"), source)
+    sizes, bias = architecture["layer_sizes"], architecture["bias"]
+    if (
+        isinstance(sizes, tuple)
+        and all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes)
+        and isinstance(bias, bool)
+    ):
+        expected = sum(a * b + (b if bias else 0) for a, b in itertools.pairwise(sizes))
+        if expected != theta.shape[0] or architecture["dtype"] != theta.dtype.name:
+            raise ModelFileError(
+                f"{source} is malformed: its {theta.shape[0]} {theta.dtype} parameters do not "
+                f"fit the architecture it describes ({expected} {architecture['dtype']} "
+                "parameters)"
+            )
+    if not np.isfinite(theta).all():
+        raise ModelFileError(f"{source} holds unusable parameters: they contain NaN or infinity")
     state = metadata.get("rng_state")
     if state is not None:
-        name = state.get("bit_generator") if isinstance(state, dict) else None
-        if name not in _BIT_GENERATORS:
-            raise ModelFileError(f"{source} is malformed: unknown random generator {name!r}")
-        try:
-            bit_generator = getattr(np.random, name)()
-            bit_generator.state = state
-        except (TypeError, ValueError, KeyError) as error:
-            raise ModelFileError(
-                f"{source} is malformed: bad random generator state ({error})"
-            ) from None
-        model._rng = np.random.Generator(bit_generator)
-    return model
-
-
-def load(path):
-    """Load a model saved with :meth:`MLP.save` as a compiled :class:`fastnn.MLP`.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The model file.
-
-    Returns
-    -------
-    fastnn.MLP
-        The saved network: the same architecture, bit-identical parameters and the same state of
-        its random generator (so it trains on exactly as the saved model would have). Files saved
-        from :class:`fastnn.reference.MLP` load too: both write the same format.
-
-    Raises
-    ------
-    ModelFileError
-        If the file is not a fastnn model file, is truncated or damaged (its checksum does not
-        match), or has an unsupported format version. A subclass of ``ValueError``.
-    OSError
-        If the file cannot be read (``FileNotFoundError`` and so on).
-    """
-    from .model import MLP
-
-    return read_model(path, MLP)
-
-
-def load_reference(path):
-    """Load a model saved with :meth:`MLP.save` as a plain-numpy :class:`fastnn.reference.MLP`.
-
-    The file format is the same as :func:`fastnn.load`'s; see there.
-    """
-    from .reference.model import MLP
-
-    return read_model(path, MLP)
+        generator_from_state(state, source)
+    return ModelFile(architecture, theta, state, path)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import copy
 import hashlib
 import json
 import os
+import pathlib
 import pickle
 import struct
 
@@ -37,6 +39,19 @@ ARCHITECTURES = {
 
 def _model(nn, arch="leaky-elu-huber", dtype=np.float64, bias=True, seed=0):
     return nn.MLP(**ARCHITECTURES[arch], dtype=dtype, bias=bias, seed=seed)
+
+
+def _encode(model, format_version: int = _io.FORMAT_VERSION) -> bytes:
+    """The bytes ``model.save`` writes, with the given format version."""
+    return _io.encode(
+        model.spec.describe(), model.params, model._rng.bit_generator.state, format_version
+    )
+
+
+def _metadata(data: bytes) -> dict:
+    """The JSON metadata of the model file ``data``, parsed here without fastnn."""
+    size = struct.unpack_from("<I", data, 12)[0]
+    return json.loads(data[16 : 16 + size])
 
 
 def _resign(data: bytes) -> bytes:
@@ -124,14 +139,23 @@ def test_file_records_versions_and_architecture(tmp_path):
     model.save(tmp_path / "m.fnn")
     data = (tmp_path / "m.fnn").read_bytes()
     assert data[:8] == _io.MAGIC
-    metadata, theta = _io.decode(data)
+    metadata = _metadata(data)
+    file = _io.read_model_file(tmp_path / "m.fnn")
+    assert file.architecture == {
+        **model.spec.describe(),
+        "layer_sizes": model.layer_sizes,
+        "activations": [("leaky_relu", 0.2), ("elu", 0.7), "identity"],
+        "loss": ("huber", 0.5),
+    }
+    assert file.rng_state == model._rng.bit_generator.state
+    assert file.path == str(tmp_path / "m.fnn")
     assert struct.unpack_from("<I", data, 8)[0] == _io.FORMAT_VERSION == 1
     assert metadata["fastnn_version"] == fastnn.__version__
     assert metadata["architecture"] == model.spec.describe()
     assert metadata["architecture"]["dtype"] == "float32"
     assert metadata["architecture"]["bias"] is False
     assert metadata["params_dtype"] == "<f4"
-    assert theta.tobytes() == model.params.tobytes()
+    assert file.theta.tobytes() == model.params.tobytes()
     assert hashlib.sha256(data[:-32]).digest() == data[-32:]
     # θ starts on a 16-byte boundary
     assert (len(data) - 32 - model.n_params * 4) % 16 == 0
@@ -257,7 +281,7 @@ def test_other_files_are_refused(tmp_path, content):
 @IMPLEMENTATIONS
 @pytest.mark.parametrize("version", [0, 2, 1000])
 def test_wrong_format_version_is_refused(nn, tmp_path, version):
-    data = _io.encode(_model(nn), format_version=version)
+    data = _encode(_model(nn), format_version=version)
     assert hashlib.sha256(data[:-32]).digest() == data[-32:]  # a valid file apart from its version
     (tmp_path / "v.fnn").write_bytes(data)
     with pytest.raises(
@@ -370,7 +394,7 @@ def test_file_is_complete_before_it_gets_its_name(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "fsync", fsync)
     model = _model(fastnn)
     model.save(tmp_path / "m.fnn")
-    size = len(_io.encode(model))
+    size = len(_encode(model))
     assert events[0] == ("fsync",) and events[1] == ("replace", size)
 
 
@@ -407,3 +431,68 @@ def test_deepcopy_and_copy_are_independent(nn):
         clone.biases[0][:] = 9.0
         assert not (model.biases[0] == 9.0).any()
         assert np.shares_memory(clone.biases[0], clone.params)
+
+
+# --- the import graph ----------------------------------------------------------------------------
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Each fastnn module → the fastnn modules it imports, anywhere in it (functions included).
+
+    ``from package import name`` counts as importing ``package.name`` when that is a module and
+    ``package`` otherwise; a parent package being initialised first is not counted as an edge.
+    """
+    root = pathlib.Path(fastnn.__file__).parent
+    sources = {}
+    for file in sorted(root.rglob("*.py")):
+        parts = file.relative_to(root.parent).with_suffix("").parts
+        is_package = parts[-1] == "__init__"
+        name = ".".join(parts[:-1] if is_package else parts)
+        sources[name] = (file, name if is_package else name.rpartition(".")[0])
+    graph = {}
+    for name, (file, package) in sources.items():
+        edges = set()
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
+                    stem = f"{base}.{node.module}" if node.module else base
+                else:
+                    stem = node.module
+                targets = [
+                    f"{stem}.{alias.name}" if f"{stem}.{alias.name}" in sources else stem
+                    for alias in node.names
+                ]
+            else:
+                continue
+            edges.update(target for target in targets if target in sources)
+        graph[name] = edges
+    return graph
+
+
+def _reaches(graph: dict[str, set[str]], start: str, goal: str) -> list[str] | None:
+    """A path of imports from ``start`` to ``goal`` (excluding ``start``), or None."""
+    seen, stack = set(), [(start, [])]
+    while stack:
+        module, path = stack.pop()
+        for target in sorted(graph[module]):
+            if target == goal:
+                return [*path, target]
+            if target not in seen:
+                seen.add(target)
+                stack.append((target, [*path, target]))
+    return None
+
+
+def test_io_imports_only_leaf_modules_and_is_on_no_import_cycle():
+    graph = _import_graph()
+    assert "fastnn._io" in graph and "fastnn._base" in graph  # the graph was found
+    assert graph["fastnn._io"] <= {"fastnn._version"}, "_io must import only leaf modules"
+    assert graph["fastnn._version"] == set()
+    cycle = _reaches(graph, "fastnn._io", "fastnn._io")
+    assert cycle is None, "import cycle: fastnn._io → " + " → ".join(cycle)
+    # the models import _io (not the other way round)
+    assert "fastnn._io" in graph["fastnn._base"]
+    assert "fastnn._io" in graph["fastnn.model"] and "fastnn._io" in graph["fastnn.reference.model"]

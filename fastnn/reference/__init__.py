@@ -6,11 +6,10 @@ through readable numpy code. The compiled kernels are tested against this packag
 
 from .._base import History, TrainingDiverged
 from .._io import ModelFileError
-from .._io import load_reference as load
 from .._layout import Layout
 from .._warmup import warmup_reference as warmup
 from .classifier import Classifier
-from .model import MLP
+from .model import MLP, load
 
 __all__ = [
     "MLP",
