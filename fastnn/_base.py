@@ -249,15 +249,20 @@ class MLPBase:
 
         The file holds θ, the architecture, the random generator's state, the format and fastnn
         versions and a SHA-256 checksum; it contains no pickle. It is written to a temporary file
-        in the same directory and renamed over ``path``, so a crash mid-write never leaves a
-        partial file under that name. Training history and optimizer state are not saved.
+        (``.fnn-<tag>-<random>.tmp``) in the same directory, flushed to disk and renamed over
+        ``path``, so a crash mid-write never leaves a partial file under that name; temporary
+        files that killed saves to ``path`` left behind are deleted by a later save once they are
+        an hour old. If ``path``
+        is a symlink, the file it points to is replaced and the link stays. Training history and
+        optimizer state are not saved.
 
         Raises
         ------
         TypeError
             If ``path`` is not a str or ``os.PathLike``.
         ValueError
-            If θ holds NaN or infinity.
+            If θ holds NaN or infinity, or the random generator is in a state that a model file
+            cannot hold.
         OSError
             If the file cannot be written (``path`` is a directory, its directory is missing, …).
         """

@@ -50,9 +50,13 @@ accidental damage (truncation, a flipped bit); it is not a signature and cannot 
 file. Memory is bounded by the file's real size: a regular file whose declared sizes add up
 exactly gets θ allocated, as a real model of that size would.
 
-Saving writes a temporary file in the destination's directory, flushes it to disk and renames it
-over the destination (:func:`os.replace`, atomic on POSIX and Windows), so a crash mid-write leaves
-either the old file or the new one under the real name, never a mixture.
+Saving (:func:`save_model_file`) writes a temporary file ``.fnn-<tag>-<random>.tmp`` (38 ASCII
+characters, whatever the destination's name) in the destination's directory, flushes it to disk
+and renames it over the destination (:func:`os.replace`, atomic on POSIX and Windows), so a crash
+mid-write leaves either the old file or the new one under the real name, never a mixture. A
+symlink is written through: the file it points to is replaced and the link stays. Temporary files
+of the same destination that a killed save left behind are deleted by the next successful save
+once they are an hour old; nothing else is ever deleted.
 """
 
 from __future__ import annotations
@@ -94,6 +98,8 @@ _MAX_NAME = 100
 #: checksummed anyway, to tell damage (the checksum fails) from a forged but well-formed file.
 _DIAGNOSE_LIMIT = 64 * 1024 * 1024
 _CHUNK = 1024 * 1024
+#: Temporary files of a save that are older than this (seconds) are left over from a killed save.
+STALE_AGE = 3600.0
 _DTYPES = {"float64": "<f8", "float32": "<f4"}
 _ARCHITECTURE_KEYS = ("activations", "bias", "dtype", "layer_sizes", "loss")
 
@@ -395,21 +401,98 @@ def _fsync_directory(directory: str) -> None:
             os.close(fd)
 
 
+def _temporary_prefix(name: str) -> str:
+    """``.fnn-<tag>-``: the start of the names of ``name``'s temporary files.
+
+    The tag is 16 hex digits of the SHA-256 of the file name, so temporary names are 38 ASCII
+    characters whatever the destination's length (a legal 255-byte name stays saveable), and a
+    save recognises the leftovers of earlier saves to the same destination.
+    """
+    return f".fnn-{hashlib.sha256(os.fsencode(name)).hexdigest()[:16]}-"
+
+
+def _temporary_name(name: str) -> str:
+    return f"{_temporary_prefix(name)}{secrets.token_hex(6)}.tmp"
+
+
+def _is_temporary_of(entry: str, prefix: str) -> bool:
+    token = entry[len(prefix) : -len(".tmp")]
+    return (
+        entry.startswith(prefix)
+        and entry.endswith(".tmp")
+        and len(token) == 12
+        and all(c in "0123456789abcdef" for c in token)
+    )
+
+
+def _remove_stale_temporaries(directory: str, name: str) -> None:
+    """Delete temporary files of saves to ``name`` that are older than :data:`STALE_AGE`.
+
+    Only regular files whose names have this module's pattern for ``name`` are considered (never
+    symlinks or anything else), and their age is measured against the modification time of the
+    file just saved, so the file system's clock is compared with itself. Best effort: errors
+    (another user's file, a race with another cleanup) are ignored.
+    """
+    prefix = _temporary_prefix(name)
+    with contextlib.suppress(OSError):
+        now = os.stat(os.path.join(directory, name)).st_mtime
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if not _is_temporary_of(entry.name, prefix):
+                    continue
+                with contextlib.suppress(OSError):
+                    info = entry.stat(follow_symlinks=False)
+                    if stat.S_ISREG(info.st_mode) and info.st_mtime < now - STALE_AGE:
+                        os.unlink(entry.path)
+
+
+def _destination(path: str) -> str:
+    """The file that saving to ``path`` replaces: ``path``, or the file a symlink points to."""
+    if not os.path.islink(path):
+        return path
+    target = os.path.realpath(path)
+    if os.path.islink(target):  # realpath gives up on a loop of links
+        raise OSError(errno.ELOOP, "cannot save through path: its symlinks form a loop", path)
+    return target
+
+
 def save_model_file(path, architecture: dict, theta: np.ndarray, rng_state: dict | None) -> None:
-    """Write a model file atomically (see :meth:`fastnn.MLP.save`)."""
+    """Write a model file of ``architecture``, θ and ``rng_state`` to ``path``, atomically.
+
+    The bytes (see :func:`encode`) go to a new temporary file ``.fnn-<tag>-<random>.tmp`` in the
+    destination's directory, are flushed to disk (``fsync``) and the file is renamed over the
+    destination (:func:`os.replace`), then the directory is flushed. A crash leaves the old file
+    or the new one under the destination's name, never a mixture. A new file's permissions follow
+    the umask; an existing file is replaced by a new one (its permissions are not kept).
+
+    If ``path`` is a symlink, the file it points to is replaced and the link stays a link (a
+    dangling link gets its target created). After a successful save, temporary files of earlier
+    saves to the same destination that are more than :data:`STALE_AGE` seconds old (left by a
+    killed process) are deleted; no other file is ever touched.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``path`` is not a str or ``os.PathLike`` or is empty; ValueError also if θ holds NaN
+        or infinity or the arguments do not make a readable model file.
+    OSError
+        If the file cannot be written (``IsADirectoryError``, ``FileNotFoundError`` for a missing
+        directory, ...).
+    """
     path = _check_path(path)
-    if os.path.isdir(path):
+    destination = _destination(path)
+    if os.path.isdir(destination):
         raise IsADirectoryError(errno.EISDIR, "path is a directory; give a file name", path)
     data = encode(architecture, theta, rng_state)
-    directory = os.path.dirname(os.path.abspath(path))
+    directory = os.path.dirname(os.path.abspath(destination))
     if not os.path.isdir(directory):
         raise FileNotFoundError(
             errno.ENOENT, f"cannot save to path: its directory {directory!r} does not exist", path
         )
-    name = os.path.basename(path)
+    name = os.path.basename(destination)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
-        tmp = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+        tmp = os.path.join(directory, _temporary_name(name))
         try:
             fd = os.open(tmp, flags, 0o666)  # the umask applies, as for any new file
             break
@@ -420,12 +503,13 @@ def save_model_file(path, architecture: dict, theta: np.ndarray, rng_state: dict
             _write_bytes(file, data)
             file.flush()
             os.fsync(file.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, destination)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     _fsync_directory(directory)
+    _remove_stale_temporaries(directory, name)
 
 
 # --- loading -------------------------------------------------------------------------------------

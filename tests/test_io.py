@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ast
 import copy
+import errno
 import hashlib
 import json
 import os
 import pathlib
 import pickle
+import re
 import struct
 
 import numpy as np
@@ -745,6 +747,143 @@ def test_file_is_complete_before_it_gets_its_name(tmp_path, monkeypatch):
     model.save(tmp_path / "m.fnn")
     size = len(_encode(model))
     assert events[0] == ("fsync",) and events[1] == ("replace", size)
+
+
+_TEMPORARY = re.compile(r"\.fnn-[0-9a-f]{16}-[0-9a-f]{12}\.tmp")
+
+
+@IMPLEMENTATIONS
+def test_temporary_names_are_short_and_recognisable(nn, tmp_path, monkeypatch):
+    sources = []
+    real_replace = os.replace
+
+    def replace(src, dst):
+        sources.append(os.path.basename(src))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    _model(nn).save(tmp_path / ("m" * 200 + ".fnn"))
+    (name,) = sources
+    assert _TEMPORARY.fullmatch(name) and len(name) == 38
+    assert name.startswith(_io._temporary_prefix("m" * 200 + ".fnn"))
+
+
+@IMPLEMENTATIONS
+@pytest.mark.parametrize("letter", ["m", "é", "模"], ids=["ascii", "2-byte", "3-byte"])
+def test_a_longest_legal_file_name_can_be_saved(nn, tmp_path, letter):
+    limit = os.pathconf(tmp_path, "PC_NAME_MAX") if hasattr(os, "pathconf") else 255
+    unit = len(letter.encode())
+    name = letter * ((limit - 4) // unit) + "." * ((limit - 4) % unit) + ".fnn"
+    assert len(os.fsencode(name)) == limit
+    model = _model(nn)
+    model.save(tmp_path / name)
+    assert nn.load(tmp_path / name).params.tobytes() == model.params.tobytes()
+    assert os.listdir(tmp_path) == [name]
+
+
+def _age(path, seconds):
+    info = os.stat(path, follow_symlinks=False)
+    os.utime(
+        path,
+        (info.st_atime - seconds, info.st_mtime - seconds),
+        follow_symlinks=not os.path.islink(path),
+    )
+
+
+@IMPLEMENTATIONS
+def test_stale_temporaries_of_the_same_file_are_removed_and_nothing_else(nn, tmp_path):
+    target = "m.fnn"
+    ours = [_io._temporary_name(target) for _ in range(3)]
+    fresh = _io._temporary_name(target)
+    other_target = _io._temporary_name("other.fnn")
+    lookalikes = [
+        _io._temporary_prefix(target) + "notahexnumber.tmp",
+        _io._temporary_prefix(target) + "0123456789ab.tmp.bak",
+        _io._temporary_prefix(target) + "0123456789AB.tmp",
+        ".m.fnn.0123456789ab.tmp",
+        "m.fnn.tmp",
+        "notes.txt",
+    ]
+    for name in [*ours, fresh, other_target, *lookalikes]:
+        (tmp_path / name).write_bytes(b"partial")
+    # a symlink and a directory with our pattern are never touched either
+    link, folder = _io._temporary_name(target), _io._temporary_name(target)
+    (tmp_path / "kept.txt").write_bytes(b"the link's target")
+    (tmp_path / link).symlink_to("kept.txt")
+    (tmp_path / folder).mkdir()
+    for name in [*ours, other_target, *lookalikes, "kept.txt", link, folder]:
+        _age(tmp_path / name, 2 * _io.STALE_AGE)
+    _age(tmp_path / fresh, _io.STALE_AGE / 2)  # perhaps a save in progress: kept
+
+    _model(nn).save(tmp_path / target)
+    left = set(os.listdir(tmp_path))
+    assert not left & set(ours), "stale temporaries of m.fnn were left"
+    assert left == {
+        target,
+        fresh,
+        other_target,
+        *lookalikes,
+        "kept.txt",
+        link,
+        folder,
+    }
+
+
+def test_stale_temporaries_are_only_removed_after_a_successful_save(tmp_path, monkeypatch):
+    stale = tmp_path / _io._temporary_name("m.fnn")
+    stale.write_bytes(b"partial")
+    _age(stale, 2 * _io.STALE_AGE)
+
+    def fail(file, data):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(_io, "_write_bytes", fail)
+    with pytest.raises(OSError, match="disk full"):
+        _model(fastnn).save(tmp_path / "m.fnn")
+    assert os.listdir(tmp_path) == [stale.name]
+
+
+@IMPLEMENTATIONS
+def test_saving_to_a_symlink_replaces_its_target_and_keeps_the_link(nn, tmp_path):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "links").mkdir()
+    real = tmp_path / "models" / "real.fnn"
+    link = tmp_path / "links" / "current.fnn"
+    first, second = _model(nn, seed=1), _model(nn, seed=2)
+    first.save(real)
+    link.symlink_to(os.path.join("..", "models", "real.fnn"))  # relative, into another directory
+    second.save(link)
+    assert link.is_symlink() and os.readlink(link) == os.path.join("..", "models", "real.fnn")
+    assert nn.load(real).params.tobytes() == second.params.tobytes()
+    assert nn.load(link).params.tobytes() == second.params.tobytes()
+    assert os.listdir(tmp_path / "links") == ["current.fnn"]
+    assert os.listdir(tmp_path / "models") == ["real.fnn"]
+
+
+@IMPLEMENTATIONS
+def test_saving_through_a_chain_of_symlinks_and_a_dangling_one(nn, tmp_path):
+    model = _model(nn)
+    (tmp_path / "b.fnn").symlink_to("c.fnn")  # dangling: c.fnn does not exist yet
+    (tmp_path / "a.fnn").symlink_to("b.fnn")
+    model.save(tmp_path / "a.fnn")
+    assert (tmp_path / "a.fnn").is_symlink() and (tmp_path / "b.fnn").is_symlink()
+    assert not (tmp_path / "c.fnn").is_symlink()
+    assert nn.load(tmp_path / "c.fnn").params.tobytes() == model.params.tobytes()
+
+
+@IMPLEMENTATIONS
+def test_saving_to_a_symlink_loop_or_a_link_to_a_directory_fails(nn, tmp_path):
+    (tmp_path / "x.fnn").symlink_to("y.fnn")
+    (tmp_path / "y.fnn").symlink_to("x.fnn")
+    with pytest.raises(OSError, match="loop") as info:
+        _model(nn).save(tmp_path / "x.fnn")
+    assert info.value.errno == errno.ELOOP
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "d.fnn").symlink_to("folder")
+    with pytest.raises(IsADirectoryError):
+        _model(nn).save(tmp_path / "d.fnn")
+    assert sorted(os.listdir(tmp_path)) == ["d.fnn", "folder", "x.fnn", "y.fnn"]
+    assert os.listdir(tmp_path / "folder") == []
 
 
 # --- pickling ----------------------------------------------------------------------------------
