@@ -5,14 +5,13 @@ public API in plain numpy and is the readable truth the kernels are tested again
 """
 
 from . import engine
-from ._io import ModelFileError, load
+from ._io import ModelFileError
 from ._layout import Layout
+from ._version import __version__
 from ._warmup import warmup
 from .classifier import Classifier
 from .engine import History, TrainingDiverged
-from .model import MLP
-
-__version__ = "0.1.0"
+from .model import MLP, load
 
 __all__ = [
     "MLP",

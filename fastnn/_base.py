@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _names, engine
+from . import _io, _names, engine
 from ._config import TrainConfig
 from ._spec import NetworkSpec, initial_params
 from ._validation import (
@@ -181,21 +181,37 @@ class MLPBase:
 
         The file holds θ, the architecture, the random generator's state, the format and fastnn
         versions and a SHA-256 checksum; it contains no pickle. It is written to a temporary file
-        in the same directory and renamed over ``path``, so a crash mid-write never leaves a
-        partial file under that name. Training history and optimizer state are not saved.
+        (``.fnn-<tag>-<random>.tmp``) in the same directory, flushed to disk and renamed over
+        ``path``, so a crash mid-write never leaves a partial file under that name; temporary
+        files that killed saves to ``path`` left behind are deleted by a later save once they are
+        an hour old. If ``path``
+        is a symlink, the file it points to is replaced and the link stays. Training history and
+        optimizer state are not saved.
 
         Raises
         ------
         TypeError
             If ``path`` is not a str or ``os.PathLike``.
         ValueError
-            If θ holds NaN or infinity.
+            If θ holds NaN or infinity, or the random generator is in a state that a model file
+            cannot hold.
         OSError
             If the file cannot be written (``path`` is a directory, its directory is missing, …).
         """
-        from ._io import save_model
+        _io.save_model_file(path, self._spec.describe(), self._theta, self._rng.bit_generator.state)
 
-        save_model(self, path)
+    @classmethod
+    def _from_model_file(cls, file: _io.ModelFile):
+        """The model that a checked model file describes (see :func:`fastnn.load`)."""
+        try:
+            model = cls(**file.architecture, params=file.theta)
+        except (TypeError, ValueError) as error:
+            raise _io.ModelFileError(
+                f"model file {file.path!r} describes an invalid network: {error}"
+            ) from None
+        if file.rng_state is not None:
+            model._rng = _io.generator_from_state(file.rng_state)
+        return model
 
     def __getstate__(self) -> dict:
         return {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _io
 from ._base import MLPBase
 from .kernels.objective import _loss, _loss_and_gradient
 from .kernels.predict import _layer_outputs, _predict
@@ -114,3 +115,30 @@ class MLP(MLPBase):
             val_hist,
             full_hist,
         )
+
+
+def load(path) -> MLP:
+    """Load a model saved with :meth:`MLP.save` as a compiled :class:`fastnn.MLP`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The model file.
+
+    Returns
+    -------
+    fastnn.MLP
+        The saved network: the same architecture, bit-identical parameters and the same state of
+        its random generator (so it trains on exactly as the saved model would have). Files saved
+        from :class:`fastnn.reference.MLP` load too: both write the same format.
+
+    Raises
+    ------
+    ModelFileError
+        If the file is not a fastnn model file, is truncated or damaged (its checksum does not
+        match), has an unsupported format version, or is not a regular file (a FIFO, a device,
+        ...). A subclass of ``ValueError``.
+    OSError
+        If the file cannot be read (``FileNotFoundError``, ``IsADirectoryError`` and so on).
+    """
+    return MLP._from_model_file(_io.read_model_file(path))

@@ -5,12 +5,11 @@ through readable numpy code. The compiled kernels are tested against this packag
 """
 
 from .._io import ModelFileError
-from .._io import load_reference as load
 from .._layout import Layout
 from .._warmup import warmup_reference as warmup
 from ..engine import History, TrainingDiverged
 from .classifier import Classifier
-from .model import MLP
+from .model import MLP, load
 
 __all__ = [
     "MLP",

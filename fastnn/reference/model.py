@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _io
 from .._base import MLPBase
 from .._names import Status
 from . import maths
@@ -200,3 +201,11 @@ class MLP(MLPBase):
                         theta[:] = best_theta
                         return Status.EARLY_STOP, epoch - first + 1
         return Status.OK, count
+
+
+def load(path) -> MLP:
+    """Load a model saved with :meth:`MLP.save` as a plain-numpy :class:`fastnn.reference.MLP`.
+
+    The file format is the same as :func:`fastnn.load`'s; see there.
+    """
+    return MLP._from_model_file(_io.read_model_file(path))
