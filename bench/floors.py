@@ -6,8 +6,8 @@ fastnn measures, so that a busy or slow machine does not trip it, and far above 
 regression gives: with the kernels replaced by the reference (or a kernel run as Python, or a
 recompile on every call) every ratio drops to about 1 or below.
 
-Measured on a shared, busy 2-core Xeon (load average 2-8), November 2026, before the kernel
-tuning of issue 4, over six runs: W1 181-304x, W2 75-165x, W3 42-87x, W4 1.45-3.0x,
+Measured on a shared, busy 2-core Xeon (load average 2-8), November 2026, before the per-step
+kernel tuning, over six runs: W1 181-304x, W2 75-165x, W3 42-87x, W4 1.45-3.0x,
 W6 2.3-5.2x. After that tuning, on the same machine quieter (load about 1): W1 254-304x,
 W2 104-148x, W3 440-587x, W4 1.8-2.7x, W6 4.2-7.8x. The floors sit at a quarter to a half of
 the lowest of those, so that a loaded CI machine passes while a kernel that falls back to

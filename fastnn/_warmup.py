@@ -88,11 +88,11 @@ def warmup(dtypes=("float64",)) -> float:
     ``fastnn._warmup.kernel_cache_dir()`` returns the directory in use.
 
     **Clearing it.** Delete the ``*.nbi`` and ``*.nbc`` files in that directory (or the whole
-    ``__pycache__`` directory); the next call recompiles. Users of a released fastnn never need
-    to: an entry is ignored when the source file defining the kernel changes, when Numba's version
-    changes, or on a CPU with other features. Developers editing the kernels should clear it
-    after changing a helper in another file than the kernel calling it (Numba checks only the
-    kernel's own file, so the caller would keep its cached copy of the old helper).
+    ``__pycache__`` directory); the next call recompiles. Neither users nor developers editing
+    the kernels need to: an entry is ignored when Numba's version changes, on a CPU with other
+    features, and when any kernel source file changes — each entry's key holds a hash of every
+    file in ``fastnn/kernels`` (see :mod:`fastnn.kernels._jit`), so editing a helper in another
+    file than the kernel calling it is noticed too.
     """
     from .model import MLP
 

@@ -266,7 +266,7 @@ def test_other_bad_input(nn, rng):
         nn.Classifier((4,), seed=True)
 
 
-# --- the digits check (issue 5; benchmark W8 times it) --------------------------------------------
+# --- the digits check (benchmark W8 times it) ----------------------------------------------------
 
 
 def test_digits_accuracy():

@@ -1,4 +1,4 @@
-"""Training allocates nothing per step: the memory half of the benchmarks issue.
+"""Training allocates nothing per step.
 
 Two views. Numba's runtime counts every allocation made inside compiled code: a ``fit`` makes
 the same number whatever its number of steps (the kernels allocate their workspaces once per

@@ -58,6 +58,7 @@ def _njit(func, **options):
     """``njit(**options)(func)`` with fastnn's disk cache (in memory if nowhere is writable)."""
     dispatcher = njit(**options)(func)
     if not hasattr(dispatcher, "enable_caching"):  # NUMBA_DISABLE_JIT=1: plain Python
+        dispatcher.py_func = func  # as on a dispatcher, for `jit(kernel.py_func)`
         return dispatcher
     try:
         if FunctionCache is not None and hasattr(FunctionCache, "_index_key"):
