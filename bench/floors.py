@@ -1,7 +1,8 @@
 """The performance gate's floors: the least speed-up over the numpy reference that CI accepts.
 
-Each floor is fastnn's speed-up over ``fastnn.reference`` on a quick workload (the reference's
-median time divided by fastnn's, both measured in the same run). A floor is set far below what
+Each floor is fastnn's speed-up over ``fastnn.reference`` on a quick workload: the median, over
+the interleaved rounds of the workload's ``[gate]`` test, of the reference's time divided by
+fastnn's in the same round (see ``bench/WORKLOADS.md``). A floor is set far below what
 fastnn measures, so that a busy or slow machine does not trip it, and far above what a real
 regression gives: with the kernels replaced by the reference (or a kernel run as Python, or a
 recompile on every call) every ratio drops to about 1 or below.

@@ -6,11 +6,15 @@ Usage::
     python bench/report.py results.json --markdown out.md --chart out.png
     python bench/report.py [--quick] [-- PYTEST_ARGS]   # run the benchmarks first, then report
 
-The table has one row per workload: fastnn's median time, each other implementation's median time
-with fastnn's speed-up over it (its median divided by fastnn's, both from the same run), and the
-targets of ``WORKLOADS.md`` with whether each is met. The header names the machine: CPU, cores,
-load, Python, numpy, numba and the BLAS libraries in use, as recorded in the JSON by
-``bench/conftest.py``.
+The table has one row per workload: fastnn's median time, then the baseline a user would
+otherwise run (the tutorial's loop for W1–W3, vectorised numpy for W4–W6, ``import numpy`` or
+scikit-learn for W7–W8) and the peers (hand-written Numba, JAX, PyTorch, scikit-learn), and
+fastnn's numpy reference twin. Each shows its median time and fastnn's speed-up over it: the
+median, over interleaved rounds, of that round's ratio of times, with the lowest and highest
+round's ratio (see ``bench/WORKLOADS.md``). Last come the targets of ``bench/WORKLOADS.md`` and
+whether each is met. A second table gives the FLOP rates of the larger workloads as a share of
+one core's measured GEMM peak. The header names the machine: CPU, cores, load, Python, numpy,
+numba and the BLAS libraries in use, as recorded in the JSON by ``bench/conftest.py``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import json
 import math
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,12 +41,30 @@ ROOT = BENCH_DIR.parent
 DEFAULT_MARKDOWN = BENCH_DIR / "results" / "latest.md"
 DEFAULT_CHART = BENCH_DIR / "results" / "speedups.png"
 
-PEERS = ("reference", "torch", "jax", "sklearn")
+#: the table's comparison columns after the baseline, in order
+PEERS = ("numba", "jax", "torch", "sklearn", "reference")
 PEER_NAMES = {
-    "reference": "numpy reference",
+    "baseline": "baseline (what a user would run)",
+    "tutorial": "tutorial code",
+    "numpy": "vectorised numpy",
+    "import-numpy": "python -c 'import numpy'",
+    "numba": "hand-written Numba",
     "torch": "PyTorch eager",
     "jax": "JAX jit+scan",
     "sklearn": "scikit-learn",
+    "reference": "numpy reference",
+    "fastnn-shuffled": "fastnn, shuffled",
+}
+SHORT = {
+    "tutorial": "tutorial",
+    "numpy": "numpy",
+    "import-numpy": "import numpy",
+    "numba": "Numba",
+    "torch": "PyTorch",
+    "jax": "JAX",
+    "sklearn": "sklearn",
+    "reference": "ref",
+    "fastnn-shuffled": "shuffled",
 }
 
 
@@ -49,23 +72,44 @@ PEER_NAMES = {
 class Row:
     label: str
     workload: str  # the ``workload`` key in extra_info
-    impl: str  # the implementation in the fastnn column
+    impl: str = "fastnn"  # the implementation in the fastnn column
+    baseline: str | None = None  # the implementation in the baseline column
     primary: bool = True  # whether the workload's ratio targets are judged on this row
 
 
 ROWS = [
-    Row("W1 2-2-1 per-sample SGD", "W1", "fastnn"),
-    Row("W2 3-4-1 full-batch GD", "W2", "fastnn"),
-    Row("W3 1→1 perceptron", "W3", "fastnn"),
-    Row("W4 64-128-64-10, batch 32", "W4", "fastnn"),
-    Row("W4 in float32", "W4-f32", "fastnn"),
-    Row("W5 784-1024-1024-10, batch 1024", "W5", "fastnn"),
-    Row("W6 predict one row, x (1, 64)", "W6", "fastnn"),
-    Row("W6 predict one row, x (64,)", "W6", "fastnn-1d", primary=False),
-    Row("W7 cold start, warm cache", "W7", "warm-cache"),
-    Row("W7 cold start, empty cache", "W7", "empty-cache"),
-    Row("W8 digits to 97% accuracy", "W8", "fastnn"),
+    Row("W1 2-2-1 per-sample SGD", "W1", baseline="tutorial"),
+    Row("W2 3-4-1 full-batch GD", "W2", baseline="tutorial"),
+    Row("W3 1→1 perceptron", "W3", baseline="tutorial"),
+    Row("W4 64-128-64-10, batch 32", "W4", baseline="numpy"),
+    Row("W4 in float32", "W4-f32", baseline="numpy"),
+    Row("W4 shape 48-96-48-8", "W4-48-96-48-8", baseline="numpy"),
+    Row("W4 shape 50-100-50-5", "W4-50-100-50-5", baseline="numpy"),
+    Row("W4 shape 32-64-32-4", "W4-32-64-32-4", baseline="numpy"),
+    Row("W5 784-1024-1024-10, batch 1024", "W5", baseline="numpy"),
+    Row("W6 predict one row, x (1, 64)", "W6", baseline="numpy"),
+    Row("W6 predict one row, x (64,)", "W6", "fastnn-1d", baseline="numpy", primary=False),
+    Row("W6 float32, x (1, 64)", "W6-f32", baseline="numpy"),
+    Row("W6 float32, x (64,)", "W6-f32", "fastnn-1d", baseline="numpy", primary=False),
+    Row("W6 predict 1,000 rows", "W6-1000", baseline="numpy"),
+    Row("W7 new process, warm cache", "W7", baseline="import-numpy"),
+    Row("W7 new process, empty cache", "W7-fresh"),
+    Row("W7 digits script end to end", "W7-digits", baseline="sklearn"),
+    Row("W8 digits, 200 epochs", "W8", baseline="sklearn"),
+    Row("W8 digits to 97% accuracy", "W8-to-97"),
 ]
+
+#: rows of the FLOP-rate table: the workloads whose time is mostly matrix products
+RATE_WORKLOADS = (
+    "W4",
+    "W4-f32",
+    "W4-48-96-48-8",
+    "W4-50-100-50-5",
+    "W4-32-64-32-4",
+    "W5",
+    "W6-1000",
+)
+RATE_IMPLS = ("fastnn", "numpy", "jax", "torch", "reference")
 
 
 # --- reading the JSON ----------------------------------------------------------------------------
@@ -76,13 +120,49 @@ def load(path) -> dict:
         return json.load(f)
 
 
-def index(results: dict) -> dict:
-    """``{(workload, impl): benchmark}`` for every benchmark that recorded its workload."""
-    found = {}
+def records(results: dict) -> list[dict]:
+    """Every interleaved comparison in the JSON: ``workload``, ``impls``, ``times``, … plus the
+    benchmark's other ``extra_info`` under ``info``."""
+    out = []
     for bench in results.get("benchmarks", []):
         info = bench.get("extra_info", {})
-        if "workload" in info and "impl" in info:
+        rec = info.get("interleaved")
+        if rec and rec.get("times"):
+            out.append(dict(rec, workload=info["workload"], info=info, name=bench.get("name")))
+    return out
+
+
+def _pseudo(rec: dict, impl: str) -> dict:
+    info = {k: v for k, v in rec["info"].items() if k != "interleaved"}
+    info.update(impl=impl, workload=rec["workload"])
+    for key in ("first_call_s", "notes", "threads", "reps", "calls", "checks", "versions"):
+        if impl in rec.get(key, {}):
+            info[key if key != "versions" else "peer_version"] = rec[key][impl]
+    times = rec["times"][impl]
+    return {
+        "stats": {"median": statistics.median(times), "min": min(times), "max": max(times)},
+        "extra_info": info,
+        "rounds": times,
+    }
+
+
+def index(results: dict) -> dict:
+    """``{(workload, impl): benchmark}``: each benchmark that recorded one implementation, and
+    each implementation of each interleaved comparison (as a benchmark-like dict whose median
+    is that of its rounds). Where two comparisons time the same implementation (a ``[gate]`` and
+    a ``[peers]`` test), the one with more implementations wins."""
+    found, width = {}, {}
+    for bench in results.get("benchmarks", []):
+        info = bench.get("extra_info", {})
+        if "workload" in info and "impl" in info and "interleaved" not in info:
             found[(info["workload"], info["impl"])] = bench
+            width[(info["workload"], info["impl"])] = 0
+    for rec in records(results):
+        for impl in rec["times"]:
+            key = (rec["workload"], impl)
+            if len(rec["times"]) >= width.get(key, -1):
+                found[key] = _pseudo(rec, impl)
+                width[key] = len(rec["times"])
     return found
 
 
@@ -90,12 +170,51 @@ def median(bench: dict | None) -> float | None:
     return None if bench is None else float(bench["stats"]["median"])
 
 
-def fastnn_seconds(row: Row, bench: dict | None) -> float | None:
-    """The number a row's fastnn column shows: W7 uses the child's import-to-fit time."""
-    if bench is None:
+@dataclass(frozen=True)
+class Ratio:
+    """``other``'s time ÷ ``base``'s: the median over rounds, the lowest and highest round."""
+
+    median: float
+    low: float
+    high: float
+    rounds: int  # 0: a ratio of medians from separate measurements (no range)
+
+
+def ratio(results: dict, workload: str, other: str, base: str = "fastnn") -> Ratio | None:
+    """``other``'s time over ``base``'s on ``workload``, round by round where the two were timed
+    in the same interleaved rounds (the comparison with most rounds), else of their medians."""
+    best = None
+    for rec in records(results):
+        if rec["workload"] != workload or other not in rec["times"] or base not in rec["times"]:
+            continue
+        pairs = list(zip(rec["times"][other], rec["times"][base], strict=False))
+        if pairs and (best is None or len(pairs) > len(best)):
+            best = pairs
+    if best:
+        values = [a / b for a, b in best if b > 0]
+        if values:
+            return Ratio(statistics.median(values), min(values), max(values), len(values))
+    found = index(results)
+    t_other, t_base = median(found.get((workload, other))), median(found.get((workload, base)))
+    if t_other is None or not t_base:
         return None
-    if row.workload == "W7":
-        return bench["extra_info"].get("median_total_s")
+    value = t_other / t_base
+    return Ratio(value, value, value, 0)
+
+
+def difference(results: dict, workload: str, other: str, base: str = "fastnn"):
+    """Median over interleaved rounds of ``base``'s time minus ``other``'s (None if not run)."""
+    for rec in records(results):
+        if rec["workload"] == workload and other in rec["times"] and base in rec["times"]:
+            pairs = zip(rec["times"][base], rec["times"][other], strict=False)
+            return statistics.median(a - b for a, b in pairs)
+    found = index(results)
+    t_base, t_other = median(found.get((workload, base))), median(found.get((workload, other)))
+    return None if t_base is None or t_other is None else t_base - t_other
+
+
+def fastnn_seconds(row: Row, bench: dict | None) -> float | None:
+    """The number a row's fastnn column shows."""
     return median(bench)
 
 
@@ -112,28 +231,77 @@ def fmt_time(seconds: float | None) -> str:
     return f"{seconds / 1e-9:.2g} ns"
 
 
-def fmt_ratio(ratio: float | None) -> str:
-    if ratio is None:
+def _num(value: float) -> str:
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def fmt_ratio(value: float | Ratio | None, with_range: bool = False) -> str:
+    if value is None:
         return "—"
-    if ratio >= 100:
-        return f"{ratio:,.0f}×"
-    if ratio >= 10:
-        return f"{ratio:.1f}×"
-    return f"{ratio:.2f}×"
-
-
-SHORT = {"reference": "ref", "torch": "PyTorch", "jax": "JAX", "sklearn": "sklearn"}
+    if isinstance(value, Ratio):
+        text = f"{_num(value.median)}×"
+        if with_range and value.rounds > 1:
+            text += f", {_num(value.low)}–{_num(value.high)}"
+        return text
+    return f"{_num(value)}×"
 
 
 def _mark(met: bool | None) -> str:
     return {True: "✅", False: "❌", None: "·"}[met]
 
 
+# --- GEMM peaks and FLOP rates -----------------------------------------------------------------
+
+
+def gemm_rates(results: dict) -> dict:
+    """``{impl: (GFLOP/s, library)}`` of the GEMM measurements (``gemm-float64-1`` …), the
+    faster library for each."""
+    rates = {}
+    for bench in results.get("benchmarks", []):
+        e = bench.get("extra_info", {})
+        if e.get("workload") != "GEMM":
+            continue
+        rate = e["flops"] / float(bench["stats"]["median"]) / 1e9
+        if rate > rates.get(e["impl"], (0.0, ""))[0]:
+            blas = (e.get("blas") or [{}])[0]
+            kernel = " ".join(
+                str(blas[k]) for k in ("internal_api", "version", "architecture") if blas.get(k)
+            )
+            library = e.get("library", "numpy") + (f", {kernel}" if kernel else "")
+            rates[e["impl"]] = (rate, library)
+    return rates
+
+
+def one_core_peak(results: dict, dtype: str) -> float | None:
+    """One core's measured GEMM rate in ``dtype`` (GFLOP/s), None if not measured."""
+    got = gemm_rates(results).get(f"gemm-{dtype}-1")
+    return None if got is None else got[0]
+
+
+def flop_rate(results: dict, workload: str, impl: str) -> float | None:
+    """GFLOP/s of ``impl`` on ``workload`` (its FLOP count ÷ its median time)."""
+    bench = index(results).get((workload, impl))
+    if bench is None or not bench["extra_info"].get("flops"):
+        return None
+    return bench["extra_info"]["flops"] / median(bench) / 1e9
+
+
+def gemm_fraction(results: dict, workload: str = "W5", gemm: str = "gemm-float64-all"):
+    """fastnn's FLOP rate on ``workload`` divided by the ``gemm`` rate of the same run."""
+    rate, peak = flop_rate(results, workload, "fastnn"), gemm_rates(results).get(gemm)
+    return None if rate is None or peak is None else rate / peak[0]
+
+
 # --- targets -------------------------------------------------------------------------------------
 
 
-def evaluate_targets(row: Row, found: dict) -> list[tuple[str, bool | None]]:
+def evaluate_targets(row: Row, results: dict) -> list[tuple[str, bool | None]]:
     """``[(description with the measured value, met?)]`` for the targets that apply to ``row``."""
+    found = index(results)
     fast = found.get((row.workload, row.impl))
     t_fast = fastnn_seconds(row, fast)
     out = []
@@ -144,40 +312,45 @@ def evaluate_targets(row: Row, found: dict) -> list[tuple[str, bool | None]]:
         if kind == "ratio":
             if not row.primary:
                 continue
-            peer = found.get((row.workload, target["peer"]))
-            ratio = None if peer is None or not t_fast else median(peer) / t_fast
-            shown = "not run" if ratio is None else fmt_ratio(ratio)
+            r = ratio(results, row.workload, target["peer"], row.impl)
+            shown = "not run" if r is None else fmt_ratio(r)
             text = f"≥ {value:g}× {SHORT[target['peer']]} ({shown})"
-            out.append((text, None if ratio is None else ratio >= value))
+            out.append((text, None if r is None else r.median >= value))
+        elif kind == "overhead":
+            if not row.primary:
+                continue
+            r = ratio(results, row.workload, target["impl"], row.impl)
+            shown = "not run" if r is None else f"{100 * (r.median - 1):+.0f}%"
+            text = f"{SHORT[target['impl']]} ≤ {100 * (value - 1):+.0f}% ({shown})"
+            out.append((text, None if r is None else r.median <= value))
         elif kind == "seconds":
             if target["impl"] != row.impl:
                 continue
             text = f"≤ {fmt_time(value)} ({'not run' if t_fast is None else fmt_time(t_fast)})"
             out.append((text, None if t_fast is None else t_fast <= value))
+        elif kind == "above":
+            if not row.primary:
+                continue
+            d = difference(results, row.workload, target["peer"], row.impl)
+            shown = "not run" if d is None else f"{'+' if d >= 0 else '−'}{fmt_time(abs(d))}"
+            text = f"≤ {fmt_time(value)} above {SHORT[target['peer']]} ({shown})"
+            out.append((text, None if d is None else d <= value))
         elif kind == "gemm_fraction":
-            frac = gemm_fraction(found)
+            frac = gemm_fraction(results, row.workload, target["gemm"])
             shown = "not run" if frac is None else f"{100 * frac:.0f}%"
-            text = f"≥ {100 * value:.0f}% of GEMM rate ({shown})"
+            text = f"≥ {100 * value:.0f}% of the all-core GEMM rate ({shown})"
             out.append((text, None if frac is None else frac >= value))
         elif kind == "accuracy":
             if target["impl"] != row.impl:
                 continue
-            acc = None if fast is None else fast["extra_info"].get("accuracy")
+            acc = None if fast is None else fast["extra_info"].get("accuracy", {})
+            if isinstance(acc, dict):
+                acc = acc.get(row.impl)
             shown = "not run" if acc is None else f"{100 * acc:.1f}%"
             out.append(
                 (f"≥ {100 * value:.0f}% accuracy ({shown})", None if acc is None else acc >= value)
             )
     return out
-
-
-def gemm_fraction(found: dict) -> float | None:
-    """fastnn's W5 FLOP rate divided by the GEMM rate measured in the same run."""
-    fast, gemm = found.get(("W5", "fastnn")), found.get(("W5", "gemm"))
-    if fast is None or gemm is None:
-        return None
-    return (fast["extra_info"]["flops"] / median(fast)) / (
-        gemm["extra_info"]["flops"] / median(gemm)
-    )
 
 
 # --- the report ----------------------------------------------------------------------------------
@@ -226,6 +399,20 @@ def header_lines(results: dict) -> list[str]:
             f"{blas.get('version')}, kernel {blas.get('architecture')}, "
             f"{blas.get('num_threads')} threads"
         )
+    rates = gemm_rates(results)
+    peaks = [
+        f"{dtype} {rates[key][0]:.1f} GFLOP/s (BLAS of {rates[key][1]})"
+        for dtype in ("float64", "float32")
+        if (key := f"gemm-{dtype}-1") in rates
+    ]
+    if peaks:
+        lines.append(
+            "One core's measured GEMM peak (2048×2048, BLAS held to one thread): "
+            + ", ".join(peaks)
+        )
+    if "gemm-float64-all" in rates:
+        rate, lib = rates["gemm-float64-all"]
+        lines.append(f"All cores' float64 GEMM rate: {rate:.1f} GFLOP/s (BLAS of {lib})")
     if info.get("env"):
         lines.append("Environment: " + ", ".join(f"{k}={v}" for k, v in info["env"].items()))
     commit = results.get("commit_info", {})
@@ -237,81 +424,146 @@ def header_lines(results: dict) -> list[str]:
     return lines
 
 
+def _cell(results, found, row, impl, t_fast) -> str:
+    t_other = median(found.get((row.workload, impl)))
+    if t_other is None:
+        return "—"
+    if not t_fast:
+        return fmt_time(t_other)
+    r = ratio(results, row.workload, impl, row.impl)
+    return f"{fmt_time(t_other)} ({fmt_ratio(r, with_range=True)})"
+
+
 def table(results: dict) -> tuple[list[str], list[list[str]], list[tuple[str, bool | None]]]:
     """Column names, rows of cells, and every evaluated target."""
     found = index(results)
-    columns = ["Workload", "fastnn", *(PEER_NAMES[p] for p in PEERS), "Targets (WORKLOADS.md)"]
+    columns = [
+        "Workload",
+        "fastnn",
+        PEER_NAMES["baseline"],
+        *(PEER_NAMES[p] for p in PEERS),
+        "Targets (bench/WORKLOADS.md)",
+    ]
     rows, verdicts = [], []
     for row in ROWS:
         fast = found.get((row.workload, row.impl))
         t_fast = fastnn_seconds(row, fast)
-        peers_here = [p for p in PEERS if (row.workload, p) in found]
-        if fast is None and not peers_here:
+        others = [p for p in (row.baseline, *PEERS) if p and (row.workload, p) in found]
+        if fast is None and not others:
             continue
         cells = [row.label, fmt_time(t_fast)]
+        if row.baseline and (row.workload, row.baseline) in found:
+            cells.append(
+                f"{SHORT[row.baseline]}: {_cell(results, found, row, row.baseline, t_fast)}"
+            )
+        else:
+            cells.append("—")
         for peer in PEERS:
-            t_peer = median(found.get((row.workload, peer)))
-            if t_peer is None:
-                cells.append("—")
-            elif t_fast:
-                cells.append(f"{fmt_time(t_peer)} ({fmt_ratio(t_peer / t_fast)})")
-            else:
-                cells.append(fmt_time(t_peer))
-        targets = evaluate_targets(row, found)
+            cells.append(
+                "(baseline)"
+                if peer == row.baseline and (row.workload, peer) in found
+                else _cell(results, found, row, peer, t_fast)
+            )
+        targets = evaluate_targets(row, results)
         verdicts.extend(targets)
         cells.append("; ".join(f"{_mark(met)} {text}" for text, met in targets) or "no target")
         rows.append(cells)
     return columns, rows, verdicts
 
 
+def rate_table(results: dict) -> tuple[list[str], list[list[str]]]:
+    """GFLOP/s per workload and implementation, with the share of one core's GEMM peak."""
+    found = index(results)
+    columns = ["Workload", "dtype", *(PEER_NAMES.get(i, i) for i in RATE_IMPLS)]
+    rows = []
+    for workload in RATE_WORKLOADS:
+        fast = found.get((workload, "fastnn"))
+        if fast is None:
+            continue
+        dtype = fast["extra_info"].get("dtype", "float64")
+        peak = one_core_peak(results, dtype)
+        cells = [workload, dtype]
+        for impl in RATE_IMPLS:
+            rate = flop_rate(results, workload, impl)
+            if rate is None:
+                cells.append("—")
+            elif peak:
+                cells.append(f"{rate:.1f} GFLOP/s ({100 * rate / peak:.0f}%)")
+            else:
+                cells.append(f"{rate:.1f} GFLOP/s")
+        rows.append(cells)
+    return columns, rows
+
+
+def _checks_line(results: dict) -> str | None:
+    worst, histories, outputs = 0.0, 0, 0
+    compared = set()
+    for rec in records(results):
+        for impl, check in rec.get("checks", {}).items():
+            if "max_rel_diff_vs_fastnn" in check and check["max_rel_diff_vs_fastnn"] is not None:
+                worst = max(worst, check["max_rel_diff_vs_fastnn"])
+                compared.add((rec["workload"], impl))
+            histories += bool(check.get("loss_history_matches"))
+            outputs += bool(check.get("output_matches_reference"))
+    if not compared and not outputs:
+        return None
+    return (
+        f"Same work, checked before timing: {len(compared)} (workload, implementation) pairs "
+        f"ended training with fastnn's parameters (largest difference {worst:.1e} of the largest "
+        "parameter; tolerance 1e-7 in float64, 1e-4 in float32); "
+        f"{histories} loss histories matched fastnn's; {outputs} predict outputs matched the "
+        "reference's"
+    )
+
+
 def detail_lines(results: dict) -> list[str]:
-    """Compile times, W5's FLOP rate, W7, W8, memory, and notes on how peers were run."""
+    """Compile times, rounds, notes on how baselines and peers were run, W7, W8, checks."""
     found = index(results)
     lines = []
     first = [
         f"{w} {impl}: {fmt_time(b['extra_info']['first_call_s'])}"
         for (w, impl), b in sorted(found.items())
-        if "first_call_s" in b["extra_info"] and impl in ("fastnn", "jax", "fastnn-1d")
+        if "first_call_s" in b["extra_info"] and impl in ("fastnn", "jax", "numba", "fastnn-1d")
     ]
     if first:
         lines.append(
             "First call, untimed (fastnn: Numba cache load, or compile when the cache is cold; "
-            "JAX: XLA compile): " + "; ".join(first)
+            "JAX: XLA compile; Numba peer: compile): " + "; ".join(first)
         )
-    gemm, w5 = found.get(("W5", "gemm")), found.get(("W5", "fastnn"))
-    if gemm is not None:
-        rate = gemm["extra_info"]["flops"] / median(gemm)
-        text = f"W5: float64 GEMM (2048×2048) ran at {rate / 1e9:.1f} GFLOP/s"
-        if w5 is not None:
-            w5_rate = w5["extra_info"]["flops"] / median(w5)
-            text += (
-                f"; fastnn's W5 training at {w5_rate / 1e9:.1f} GFLOP/s "
-                f"({100 * w5_rate / rate:.0f}% of it; counting 2 FLOPs per multiply-add of the "
-                "forward product, the weight gradient and the delta passed down)"
-            )
-        lines.append(text)
-    for cache in ("warm-cache", "empty-cache"):
-        b = found.get(("W7", cache))
-        if b is not None:
-            e = b["extra_info"]
-            lines.append(
-                f"W7 {cache.replace('-', ' ')}: whole process {fmt_time(median(b))}; inside it "
-                f"import fastnn {fmt_time(e.get('median_import_s'))}, build "
-                f"{fmt_time(e.get('median_build_s'))}, fit {fmt_time(e.get('median_fit_s'))}"
-                + (f"; filling the cache took {fmt_time(e['fill_s'])}" if "fill_s" in e else "")
-            )
-    for impl in ("fastnn", "reference", "sklearn"):
-        b = found.get(("W8", impl))
-        if b is not None:
-            e = b["extra_info"]
-            acc = e.get("accuracy")
-            lines.append(
-                f"W8 {impl}: {e.get('epochs')} epochs, test accuracy "
-                f"{'—' if acc is None else f'{100 * acc:.1f}%'}"
-            )
+    recs = records(results)
+    if recs:
+        counts = sorted({len(next(iter(r["times"].values()))) for r in recs})
+        span = str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+        lines.append(
+            f"Ratios are medians of per-round ratios over interleaved rounds ({span} rounds per "
+            "comparison), with the lowest and highest round's; an implementation quicker than "
+            "25 ms ran several times in a row within each round and counts the median of those"
+        )
+    line = _checks_line(results)
+    if line:
+        lines.append(line)
+    shuffled = ratio(results, "W1", "fastnn-shuffled")
+    if shuffled is not None:
+        lines.append(
+            f"W1 with fit's default shuffling: {fmt_time(median(found[('W1', 'fastnn-shuffled')]))}"
+            f", {100 * (shuffled.median - 1):+.0f}% against shuffle=False "
+            f"(rounds {100 * (shuffled.low - 1):+.0f}% to {100 * (shuffled.high - 1):+.0f}%)"
+        )
+    rates = gemm_rates(results)
+    if "gemm-float64-all" in rates and flop_rate(results, "W5", "fastnn"):
+        w5 = flop_rate(results, "W5", "fastnn")
+        lines.append(
+            f"W5: fastnn trains at {w5:.1f} GFLOP/s, "
+            f"{100 * w5 / rates['gemm-float64-all'][0]:.0f}% of the all-core float64 GEMM rate "
+            "(counting 2 FLOPs per multiply-add of the forward product, the weight gradient and "
+            "the delta passed down)"
+        )
+    for rec in recs:
+        for impl, reason in rec.get("missing", {}).items():
+            lines.append(f"{rec['workload']} {impl}: not run ({reason})")
     for (w, impl), b in sorted(found.items()):
         e = b["extra_info"]
-        if isinstance(e.get("nrt_allocations"), dict):
+        if isinstance(e.get("nrt_allocations"), dict) and impl == "fastnn":
             a = e["nrt_allocations"]
             lines.append(
                 f"{w} fastnn: Numba runtime allocations per fit: {a['small']} for "
@@ -321,6 +573,26 @@ def detail_lines(results: dict) -> list[str]:
             lines.append(f"{w} {impl}: {e['notes']}")
         if impl == "torch" and e.get("threads"):
             lines.append(f"{w} PyTorch: {e['threads']} intra-op thread(s)")
+    for workload in ("W7", "W7-fresh", "W7-digits"):
+        rec = next((r for r in recs if r["workload"] == workload), None)
+        if rec is not None and rec["info"].get("children"):
+            for impl, child in rec["info"]["children"].items():
+                parts = ", ".join(f"{k.removesuffix('_s')} {fmt_time(v)}" for k, v in child.items())
+                lines.append(f"{workload} {impl}, inside the process (medians): {parts}")
+        if rec is not None and rec["info"].get("fill_s"):
+            lines.append(f"{workload}: filling the cache took {fmt_time(rec['info']['fill_s'])}")
+    for workload in ("W8", "W8-to-97"):
+        rec = next((r for r in recs if r["workload"] == workload), None)
+        if rec is None:
+            continue
+        acc, epochs = rec["info"].get("accuracy", {}), rec["info"].get("epochs", {})
+        lines.append(
+            f"{workload}: "
+            + "; ".join(
+                f"{impl} {epochs.get(impl, '?')} epochs, test accuracy {100 * a:.1f}%"
+                for impl, a in acc.items()
+            )
+        )
     if any(impl == "jax" for (_, impl) in found):
         lines.append(
             "JAX: one intra-op thread (XLA_FLAGS as in bench/runners.py): XLA's idle threads spin "
@@ -389,8 +661,9 @@ def render(results: dict, markdown: bool) -> str:
     head = header_lines(results)
     parts.append("\n".join(f"- {h}" for h in head) if markdown else "\n".join(head))
     parts.append(
-        "Times are medians of several rounds; in brackets, fastnn's speed-up over that "
-        "implementation (its median ÷ fastnn's, from the same run)."
+        "Times are medians of interleaved rounds; in brackets, fastnn's speed-up over that "
+        "implementation: the median of the rounds' ratios (its time ÷ fastnn's in the same "
+        "round), then the lowest and highest round's ratio."
     )
     parts.append(fmt(columns, rows) if rows else "(no workload results in this file)")
     parts.append(
@@ -400,10 +673,25 @@ def render(results: dict, markdown: bool) -> str:
     details = detail_lines(results)
     if details:
         parts.append("\n".join(f"- {d}" for d in details))
+    rcols, rrows = rate_table(results)
+    if rrows:
+        title = "FLOP rates (in brackets: % of one core's measured GEMM peak, same dtype)"
+        parts.append((f"### {title}\n\n" if markdown else f"{title}\n") + fmt(rcols, rrows))
     mcols, mrows = memory_table(results)
     if mrows:
         parts.append(("### Memory\n\n" if markdown else "Memory\n") + fmt(mcols, mrows))
     return "\n\n".join(parts) + "\n"
+
+
+CHART_IMPLS = ("baseline", *PEERS)
+CHART_COLORS = {
+    "baseline": "#8c8c8c",
+    "numba": "#8172b3",
+    "jax": "#55a868",
+    "torch": "#dd8452",
+    "sklearn": "#c44e52",
+    "reference": "#4c72b0",
+}
 
 
 def chart(results: dict, path) -> bool:
@@ -416,52 +704,54 @@ def chart(results: dict, path) -> bool:
     except ImportError:
         return False
     found = index(results)
-    labels, bars = [], []
+    labels, bars, rows = [], [], []
     for row in ROWS:
-        t_fast = fastnn_seconds(row, found.get((row.workload, row.impl)))
-        if not t_fast or row.workload == "W7":
-            continue
-        ratios = {
-            p: median(found[(row.workload, p)]) / t_fast
-            for p in PEERS
-            if (row.workload, p) in found
-        }
+        if not fastnn_seconds(row, found.get((row.workload, row.impl))) or row.workload == "W7":
+            continue  # W7 (warm) is judged on a difference of times, not a ratio
+        ratios = {}
+        for key in CHART_IMPLS:
+            impl = row.baseline if key == "baseline" else key
+            if key != "baseline" and impl == row.baseline:
+                continue  # shown as the baseline
+            r = ratio(results, row.workload, impl, row.impl) if impl else None
+            if r is not None:
+                ratios[key] = r.median
         if ratios:
             labels.append(row.label)
             bars.append(ratios)
+            rows.append(row)
     if not bars:
         return False
-    colors = {"reference": "#4c72b0", "torch": "#dd8452", "jax": "#55a868", "sklearn": "#c44e52"}
-    height = 0.8 / len(PEERS)
+    height = 0.8 / len(CHART_IMPLS)
     fig, ax = plt.subplots(figsize=(9, 0.9 * len(labels) + 1.5))
     labelled = set()
-    for i, (row_label, ratios) in enumerate(zip(labels, bars, strict=True)):
-        row = next(r for r in ROWS if r.label == row_label)
-        present = [p for p in PEERS if p in ratios]
-        for j, peer in enumerate(present):
+    for i, (row, ratios) in enumerate(zip(rows, bars, strict=True)):
+        present = [p for p in CHART_IMPLS if p in ratios]
+        for j, key in enumerate(present):
             y = i + (j - (len(present) - 1) / 2) * height
             ax.barh(
                 y,
-                ratios[peer],
+                ratios[key],
                 height=height * 0.9,
-                color=colors[peer],
-                label=None if peer in labelled else PEER_NAMES[peer],
+                color=CHART_COLORS[key],
+                label=None if key in labelled else PEER_NAMES[key],
             )
-            labelled.add(peer)
+            labelled.add(key)
             ax.annotate(
-                fmt_ratio(ratios[peer]),
-                (ratios[peer], y),
+                fmt_ratio(ratios[key]),
+                (ratios[key], y),
                 xytext=(3, 0),
                 textcoords="offset points",
                 va="center",
                 fontsize=7,
             )
+            impl = row.baseline if key == "baseline" else key
             for target in TARGETS:
                 if (
                     target["kind"] == "ratio"
                     and row.primary
                     and target["workload"] == row.workload
-                    and target["peer"] == peer
+                    and target["peer"] == impl
                 ):
                     ax.plot([target["value"]] * 2, [y - height / 2, y + height / 2], "k-", lw=2)
     ax.set_xscale("log")
@@ -473,7 +763,9 @@ def chart(results: dict, path) -> bool:
     ax.set_yticks(range(len(labels)))
     ax.set_yticklabels(labels)
     ax.invert_yaxis()
-    ax.set_xlabel("fastnn's speed-up (other's median time ÷ fastnn's; black ticks: targets)")
+    ax.set_xlabel(
+        "fastnn's speed-up (median per-round ratio of times, log scale; black ticks: targets)"
+    )
     machine = results.get("machine_info", {}).get("fastnn_bench", {})
     ax.set_title(
         f"fastnn speed-ups, {results.get('datetime', '')[:10]}, {machine.get('cpu', '')}, "
@@ -524,7 +816,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python bench/report.py",
         description="Report fastnn's benchmark results (pytest-benchmark JSON) against the "
-        "targets of WORKLOADS.md. Without a JSON, run the benchmarks first; arguments after "
+        "targets of bench/WORKLOADS.md. Without a JSON, run the benchmarks first; arguments after "
         "-- go to pytest (e.g. -- -k W4).",
     )
     parser.add_argument(

@@ -1,9 +1,25 @@
-"""Ways to run one workload: fastnn, its numpy reference, and the peers PyTorch, JAX, scikit-learn.
+"""Ways to run one workload: fastnn, its numpy reference twin, the baselines, and the peers.
+
+Implementations (the names used everywhere in ``bench/``):
+
+``fastnn``, ``fastnn-shuffled``
+    ``fastnn.MLP``; ``fastnn-shuffled`` is W1 with fit's default shuffling switched on.
+``reference``
+    ``fastnn.reference.MLP``, fastnn's plain-numpy twin (its own column, not a baseline).
+``tutorial``
+    W1–W3's baseline: the tutorial's loop, transcribed in :mod:`bench.baselines`.
+``numpy``
+    W4–W6's baseline: vectorised numpy, :class:`bench.baselines.NumpyMLP`.
+``numba``
+    W1's hand-written ``@njit`` loop, :mod:`bench.numba_peer`.
+``torch``, ``jax``, ``sklearn``
+    PyTorch eager, JAX ``jit`` + ``lax.scan``, scikit-learn's MLP estimators.
 
 A runner's :meth:`fresh` returns the state for one timed run (a new model holding θ₀: training
 mutates θ, so every round starts from a fresh copy), :meth:`run` trains it, and :meth:`theta`
 returns the trained parameters in fastnn's flat layout, so the benchmarks can check that a peer
-did the same work (same steps, same result to rounding) rather than trust it.
+did the same work (same steps, same result to rounding) rather than trust it; where a workload
+records the whole-data loss every few epochs, :meth:`full_loss` returns that history too.
 
 PyTorch and JAX are handed exactly fastnn's steps: the same θ₀, the same row order
 (:meth:`bench.workloads.Case.permutations`), the same loss, learning rate and per-epoch
@@ -28,7 +44,17 @@ import numpy as np
 
 from .workloads import Case
 
-IMPLEMENTATIONS = ("fastnn", "reference", "torch", "jax", "sklearn")
+IMPLEMENTATIONS = (
+    "fastnn",
+    "fastnn-shuffled",
+    "reference",
+    "tutorial",
+    "numpy",
+    "numba",
+    "torch",
+    "jax",
+    "sklearn",
+)
 PEER_MODULES = {"torch": "torch", "jax": "jax", "sklearn": "sklearn"}
 
 
@@ -59,25 +85,160 @@ def peer_version(name: str) -> str | None:
 
 
 class ModelRunner:
-    """``fastnn.MLP`` or ``fastnn.reference.MLP``, looked up when the runner is made."""
+    """``fastnn.MLP`` or ``fastnn.reference.MLP``, looked up when the runner is made.
 
-    def __init__(self, case: Case, impl: str):
+    ``shuffle`` overrides the workload's setting (``fastnn-shuffled``: W1 as ``fit`` runs it by
+    default, drawing a new row order every epoch).
+    """
+
+    def __init__(self, case: Case, impl: str, shuffle: bool | None = None):
         import fastnn
         import fastnn.reference
 
         self.case = case
         self.impl = impl
-        self.module = fastnn if impl == "fastnn" else fastnn.reference
+        self.module = fastnn.reference if impl == "reference" else fastnn
         self.proto = case.build(self.module)
+        self.kwargs = case.fit_kwargs()
+        if shuffle is not None:
+            self.kwargs["shuffle"] = shuffle
 
     def fresh(self):
         return self.proto.copy()
 
     def run(self, model):
-        self.case.train(model)
+        model.fit(self.case.X, self.case.Y, **self.kwargs)
 
-    def theta(self, model) -> np.ndarray:
+    def theta(self, model) -> np.ndarray | None:
+        if self.kwargs["shuffle"] != self.case.shuffle:
+            return None  # other steps: nothing to compare
         return np.asarray(model.params, dtype=np.float64)
+
+    def full_loss(self, model):
+        return None if model.history_.full_loss is None else np.asarray(model.history_.full_loss)
+
+
+# --- the baselines: the tutorials' loops, vectorised numpy ---------------------------------------
+
+
+class TutorialRunner:
+    """W1–W3 trained by the tutorial's own loop (see :mod:`bench.baselines`)."""
+
+    def __init__(self, case: Case):
+        from . import baselines
+
+        if case.id not in ("W1", "W2", "W3"):
+            raise NotImplementedError(f"no tutorial baseline for {case.id}")
+        self.case = case
+        self.b = baselines
+        self.layers = case.layer_params()
+        self.notes = {
+            "W1": "seed 001's per-sample loop (bench.baselines.train_people)",
+            "W2": "seeds 002/003's NeuralNetwork(x, y).feedforward()/backprop()",
+            "W3": "seed 004's per-sample gradient lists (bench.baselines.train_perceptron)",
+        }[case.id]
+
+    def fresh(self):
+        c, b = self.case, self.b
+        if c.id == "W1":
+            return {"net": b.PeopleNetwork.from_layers(self.layers)}
+        if c.id == "W2":
+            (W1, _), (W2, _) = self.layers
+            return {"net": b.NeuralNetwork(c.X, c.Y, W1, W2)}
+        ((W, bias),) = self.layers
+        return {"m": float(W[0, 0]), "b": float(bias[0])}
+
+    def run(self, state):
+        c, b = self.case, self.b
+        if c.id == "W1":
+            state["losses"] = b.train_people(
+                state["net"], c.X, c.Y[:, 0], c.learning_rate, c.epochs, c.loss_every
+            )
+        elif c.id == "W2":
+            b.train_neural_network(state["net"], c.epochs)
+        else:
+            state["m"], state["b"] = b.train_perceptron(
+                c.X, c.Y, state["m"], state["b"], c.learning_rate, c.epochs
+            )
+
+    def theta(self, state) -> np.ndarray:
+        if "net" in state:
+            return state["net"].flat()
+        return np.array([state["m"], state["b"]], dtype=np.float64)
+
+    def full_loss(self, state):
+        return None if "losses" not in state else np.asarray(state["losses"])
+
+
+class NumpyRunner:
+    """Vectorised numpy SGD (:class:`bench.baselines.NumpyMLP`) over the workload's row order."""
+
+    def __init__(self, case: Case):
+        from .baselines import NumpyMLP
+
+        if case.optimizer != "sgd" or not case.bias:
+            raise NotImplementedError("NumpyRunner: plain SGD with biases only")
+        self.case = case
+        self.cls = NumpyMLP
+        self.layers = [(W.astype(case.dtype), b.astype(case.dtype)) for W, b in case.layer_params()]
+        perms = case.permutations()
+        if perms is None:
+            perms = np.tile(np.arange(case.n_samples), (case.epochs, 1))
+        self.orders = perms
+
+    def fresh(self):
+        return self.cls(self.layers, self.case.activations, self.case.loss)
+
+    def run(self, net):
+        c = self.case
+        net.fit_epochs(c.X, c.Y, self.orders, c.batch_size, c.learning_rate)
+
+    def theta(self, net) -> np.ndarray:
+        return net.flat()
+
+
+# --- W1's hand-written Numba loop ----------------------------------------------------------------
+
+
+class NumbaRunner:
+    """W1 by :func:`bench.numba_peer.train` (one sigmoid hidden layer, per-sample SGD)."""
+
+    def __init__(self, case: Case):
+        from . import numba_peer
+
+        ok = (
+            len(case.sizes) == 3
+            and case.sizes[-1] == 1
+            and case.activations == ("sigmoid", "sigmoid")
+            and case.loss == "mse"
+            and case.batch_size == 1
+            and not case.shuffle
+            and case.bias
+            and case.dtype == np.float64
+        )
+        if not ok:
+            raise NotImplementedError("the hand-written Numba loop is W1's network only")
+        self.case = case
+        self.train = numba_peer.train
+        self.layers = case.layer_params()
+        self.y = np.ascontiguousarray(case.Y[:, 0])
+        self.notes = "hand-written @njit per-sample loop (bench.numba_peer)"
+
+    def fresh(self):
+        return {"layers": [(W.copy(), b.copy()) for W, b in self.layers]}
+
+    def run(self, state):
+        c = self.case
+        (W0, b0), (W1, b1) = state["layers"]
+        state["losses"] = self.train(
+            W0, b0, W1, b1, c.X, self.y, c.learning_rate, c.epochs, c.loss_every or c.epochs
+        )
+
+    def theta(self, state) -> np.ndarray:
+        return np.concatenate([a.ravel() for layer in state["layers"] for a in layer])
+
+    def full_loss(self, state):
+        return state.get("losses")
 
 
 # --- PyTorch, eager ----------------------------------------------------------------------------
@@ -180,6 +341,10 @@ class TorchRunner:
             if lin.bias is not None:
                 parts.append(lin.bias.detach().numpy())
         return np.concatenate(parts).astype(np.float64)
+
+    def full_loss(self, state):
+        full = state.get("full_loss")
+        return np.array([float(v) for v in full]) if full else None
 
 
 class TorchPredictor:
@@ -319,6 +484,12 @@ class JaxRunner:
                 parts.append(np.asarray(b))
         return np.concatenate(parts).astype(np.float64)
 
+    def full_loss(self, state):
+        every = self.case.loss_every
+        if not every:
+            return None
+        return np.asarray(state["result"][1][1])[::every]
+
 
 class JaxPredictor:
     """W6 in JAX: a jitted forward pass of one row, waited for with ``block_until_ready``."""
@@ -422,6 +593,14 @@ def make_runner(case: Case, impl: str):
     """A runner for ``impl`` (one of :data:`IMPLEMENTATIONS`); PeerMissing if not installed."""
     if impl in ("fastnn", "reference"):
         return ModelRunner(case, impl)
+    if impl == "fastnn-shuffled":
+        return ModelRunner(case, "fastnn", shuffle=True)
+    if impl == "tutorial":
+        return TutorialRunner(case)
+    if impl == "numpy":
+        return NumpyRunner(case)
+    if impl == "numba":
+        return NumbaRunner(case)
     if impl == "torch":
         return TorchRunner(case)
     if impl == "jax":
@@ -429,6 +608,78 @@ def make_runner(case: Case, impl: str):
     if impl == "sklearn":
         return SklearnRunner(case)
     raise ValueError(f"unknown implementation {impl!r}; expected one of {IMPLEMENTATIONS}")
+
+
+# --- W6: predict -----------------------------------------------------------------------------
+
+
+#: W6 implementations: fastnn with a (rows, 64) array, or (single row) a (64,) one
+PREDICTORS = ("fastnn", "fastnn-1d", "reference", "numpy", "torch", "jax")
+
+
+class Predictor:
+    """``calls`` predict calls per run, on one :class:`bench.workloads.Predict` workload.
+
+    The harness divides a run's time by ``calls``: the time per call. :meth:`output` is one
+    call's result, checked against the reference's before timing.
+    """
+
+    def __init__(self, work, impl: str, calls: int):
+        import fastnn
+        import fastnn.reference
+
+        from .baselines import NumpyMLP
+
+        self.work, self.impl, self.calls = work, impl, calls
+        case = work.case
+        X = work.X
+        self.threads = None
+        self._restore = None
+        if impl in ("fastnn", "fastnn-1d", "reference"):
+            model = case.build(fastnn.reference if impl == "reference" else fastnn)
+            if impl == "fastnn-1d":
+                if work.n_rows != 1:
+                    raise NotImplementedError("fastnn-1d is the one-row workload's (64,) input")
+                X = X[0].copy()
+            self.fn, self.arg = model.predict, X
+        elif impl == "numpy":
+            net = NumpyMLP(case.layer_params(), case.activations, case.loss)
+            net.W = [W.astype(case.dtype) for W in net.W]
+            net.b = [b.astype(case.dtype) for b in net.b]
+            self.fn, self.arg = net.predict, X
+        elif impl == "torch":
+            predictor = TorchPredictor(case)
+            self.threads = predictor.threads
+            torch = predictor.torch
+            self._restore = (torch, torch.get_num_threads())
+            self.fn, self.arg = predictor.predict, X
+        elif impl == "jax":
+            predictor = JaxPredictor(case)
+            self.fn, self.arg = predictor.predict, predictor.runner.jax.numpy.asarray(X)
+        else:
+            raise ValueError(f"unknown predictor {impl!r}; expected one of {PREDICTORS}")
+
+    def fresh(self):
+        return None
+
+    def run(self, _state):
+        fn, arg = self.fn, self.arg
+        if self._restore is not None:
+            torch, _ = self._restore
+            torch.set_num_threads(self.threads)
+        try:
+            for _ in range(self.calls):
+                fn(arg)
+        finally:
+            if self._restore is not None:
+                torch, before = self._restore
+                torch.set_num_threads(before)
+
+    def output(self) -> np.ndarray:
+        return np.asarray(self.fn(self.arg), dtype=np.float64)
+
+    def theta(self, _state):
+        return None
 
 
 # --- measuring without pytest-benchmark (the gate's self-test, the memory probe) ---------------

@@ -1,10 +1,17 @@
-"""W7: cold start. A new process imports fastnn, builds the W4 network and fits 64 rows.
+"""W7: start-up. New processes, each timed whole (interpreter start included), in interleaved
+rounds.
 
-Timed twice: with an empty Numba cache (every kernel the fit needs is compiled) and with a warm
-one (they are loaded from disk). ``NUMBA_CACHE_DIR`` points at a temporary directory in both
-cases, so the kernels' default cache in ``fastnn/kernels/__pycache__`` is not used. The
-benchmark's time is the whole process (interpreter start included); the child also reports the
-time from ``import fastnn`` to the end of ``fit``, which is what the target is judged on.
+* ``W7``: a new process imports fastnn, builds the W4 network and fits 64 rows, with the Numba
+  cache already filled (kernels load from disk), against the baseline ``python -c "import
+  numpy"`` in the same environment. The target is the difference of the two.
+* ``W7-fresh``: the same process with an empty cache (every kernel the fit needs compiles), as
+  after a fresh ``pip install .``; a new cache directory per run, no warm-up.
+* ``W7-digits``: an end-to-end digits script (imports, load, split, fit 200 epochs, score),
+  with ``fastnn.sklearn.MLPClassifier`` (warm cache) and with scikit-learn's.
+
+``NUMBA_CACHE_DIR`` points at a temporary directory in every child, so the kernels' default
+cache in ``fastnn/kernels/__pycache__`` is neither used nor disturbed. Each child prints what it
+measured inside itself (import, build, fit…), kept as details.
 """
 
 from __future__ import annotations
@@ -20,58 +27,127 @@ import time
 
 import pytest
 
-from .harness import rounds
-from .workloads import COLD_START_SCRIPT
-
-ROUNDS = {"warm-cache": 5, "empty-cache": 2}
-
-
-def _run_child(cache_dir: str) -> dict:
-    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
-    done = subprocess.run(
-        [sys.executable, "-c", COLD_START_SCRIPT],
-        env=env,
-        cwd=cache_dir,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"cold-start child failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+from . import runners
+from .harness import interleave
+from .workloads import (
+    COLD_START_SCRIPT,
+    DIGITS_SCRIPT,
+    DIGITS_SCRIPT_MODULES,
+    IMPORT_NUMPY_SCRIPT,
+)
 
 
-@pytest.mark.benchmark(group="W7")
-@pytest.mark.parametrize("cache", ["warm-cache", "empty-cache"])
-def test_w7_cold_start(benchmark, request, cache):
-    children = []
-    dirs = []
+class ChildRunner:
+    """One new Python process running ``script``; ``cache`` is a directory (reused) or None
+    (a new empty one per run)."""
 
-    def new_dir():
+    def __init__(self, script: str, cache: str | None, dirs: list):
+        self.script, self.cache, self.dirs = script, cache, dirs
+        self.children = []
+
+    def fresh(self):
+        if self.cache is not None:
+            return self.cache
         path = tempfile.mkdtemp(prefix="fastnn-w7-")
-        dirs.append(path)
+        self.dirs.append(path)
         return path
 
-    warm_dir = None
-    info = benchmark.extra_info
-    info.update(workload="W7", impl=cache, title="new process: import, build W4, fit 64 rows")
+    def run(self, cache_dir):
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
+        done = subprocess.run(
+            [sys.executable, "-c", self.script],
+            env=env,
+            cwd=cache_dir,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"W7 child failed:\n{done.stderr}")
+        lines = done.stdout.strip().splitlines()
+        if lines:
+            self.children.append(json.loads(lines[-1]))
+
+
+def _medians(children: list[dict]) -> dict:
+    keys = [k for k in children[0] if k.endswith("_s")] if children else []
+    return {k: statistics.median(c[k] for c in children) for k in keys}
+
+
+def _run(benchmark, request, name, scripts, n_rounds, *, warm=True, title="", needs=()):
+    dirs = []
     try:
-        if cache == "warm-cache":
-            warm_dir = new_dir()
-            t0 = time.perf_counter()
-            info["fill_child"] = _run_child(warm_dir)  # fills the cache (a full compile)
-            info["fill_s"] = time.perf_counter() - t0
+        cache = tempfile.mkdtemp(prefix="fastnn-w7-warm-") if warm else None
+        if cache:
+            dirs.append(cache)
+        made = {}
 
-        def setup():
-            return ((warm_dir or new_dir(),), {})
+        def factory(impl):
+            for peer in needs:  # PeerMissing leaves this implementation out
+                runners.import_peer(peer)
+            made[impl] = ChildRunner(scripts[impl], cache, dirs)
+            return made[impl]
 
-        def target(cache_dir):
-            children.append(_run_child(cache_dir))
-
-        benchmark.pedantic(target, setup=setup, rounds=rounds(request, ROUNDS[cache]))
+        t0 = time.perf_counter()
+        record = interleave(
+            benchmark,
+            request,
+            name,
+            list(scripts),
+            n_rounds,
+            factory,
+            info={"title": title},
+            warmup=warm,
+        )
+        info = benchmark.extra_info
+        if warm:
+            # the first (untimed) run of fastnn's child filled the cache
+            info["fill_s"] = record["first_call_s"].get("fastnn")
+        info["elapsed_s"] = time.perf_counter() - t0
+        info["children"] = {impl: _medians(r.children) for impl, r in made.items() if r.children}
+        scores = {
+            impl: statistics.median(c["accuracy"] for c in r.children)
+            for impl, r in made.items()
+            if r.children and "accuracy" in r.children[0]
+        }
+        if scores:
+            info["accuracy"] = scores
     finally:
         for path in dirs:
             shutil.rmtree(path, ignore_errors=True)
-    info["children"] = children
-    for key in ("import_s", "build_s", "fit_s", "total_s"):
-        info[f"median_{key}"] = statistics.median(child[key] for child in children)
+
+
+@pytest.mark.benchmark(group="W7")
+def test_w7_cold_start_warm_cache(benchmark, request):
+    scripts = {"fastnn": COLD_START_SCRIPT, "import-numpy": IMPORT_NUMPY_SCRIPT}
+    _run(benchmark, request, "W7", scripts, 5, title="new process: import, build W4, fit 64 rows")
+
+
+@pytest.mark.benchmark(group="W7")
+def test_w7_cold_start_empty_cache(benchmark, request):
+    _run(
+        benchmark,
+        request,
+        "W7-fresh",
+        {"fastnn": COLD_START_SCRIPT},
+        2,
+        warm=False,
+        title="new process, empty Numba cache: import, build W4, fit 64 rows",
+    )
+
+
+@pytest.mark.benchmark(group="W7")
+def test_w7_digits_script(benchmark, request):
+    scripts = {
+        impl: DIGITS_SCRIPT.format(module=module) for impl, module in DIGITS_SCRIPT_MODULES.items()
+    }
+    # both scripts load the digits through scikit-learn
+    _run(
+        benchmark,
+        request,
+        "W7-digits",
+        scripts,
+        3,
+        title="digits script: import, fit, score",
+        needs=("sklearn",),
+    )

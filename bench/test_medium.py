@@ -1,79 +1,110 @@
-"""W4 (medium network, small batches, float64 and float32) and W6 (single-row predict)."""
+"""W4 (medium network, small batches; float64, float32 and three more shapes) and W6 (predict).
+
+W4's baseline is vectorised numpy (:class:`bench.baselines.NumpyMLP`); its peers are JAX
+``jit`` + ``lax.scan``, PyTorch eager and scikit-learn's ``MLPRegressor``. The W4-like shapes
+(48-96-48-8, 50-100-50-5, 32-64-32-4 on 16,000 rows) are timed against numpy and JAX. W6 times
+``predict`` of the W4 network on one row (float64 and float32; ``fastnn-1d`` passes the row as a
+1-D array) and on 1,000 rows, against numpy's three products. ``[gate]`` tests (fastnn and the
+reference) are marked ``quick``. This module's BLAS runs on one thread (``bench/conftest.py``).
+"""
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import pytest
 
+import fastnn.reference
+
 from . import runners, workloads
-from .harness import impl_params, rounds, time_training
+from .harness import compare_training, interleave, suites
 
-IMPLS = ("fastnn", "reference", "jax", "torch", "sklearn")
-ROUNDS = {"fastnn": 10, "jax": 10, "reference": 5, "torch": 3, "sklearn": 3}
+GATE = ("fastnn", "reference")
+W4_PEERS = ("fastnn", "numpy", "jax", "torch", "sklearn")
+ROUNDS = {"gate": 5, "peers": 5}
+
+
+def _rounds(impls) -> int:
+    return ROUNDS["gate" if tuple(impls) == GATE else "peers"]
 
 
 @pytest.mark.benchmark(group="W4")
-@pytest.mark.parametrize("impl", impl_params(IMPLS))
-def test_w4_minibatch_sgd(benchmark, request, impl):
-    time_training(benchmark, request, "W4", impl, ROUNDS[impl])
+@pytest.mark.parametrize("impls", suites(GATE, W4_PEERS))
+def test_w4_minibatch_sgd(benchmark, request, impls):
+    compare_training(benchmark, request, "W4", impls, _rounds(impls))
 
 
 @pytest.mark.benchmark(group="W4")
-@pytest.mark.parametrize("impl", impl_params(("fastnn", "reference", "jax", "torch"), quick=()))
-def test_w4_float32(benchmark, request, impl):
-    time_training(benchmark, request, "W4-f32", impl, ROUNDS[impl])
+def test_w4_float32(benchmark, request):
+    impls = ("fastnn", "numpy", "reference", "jax", "torch")
+    compare_training(benchmark, request, "W4-f32", impls, ROUNDS["peers"])
 
 
-#: predict calls per round (a round should last a few milliseconds)
-W6_ITERATIONS = {"fastnn": 2000, "fastnn-1d": 2000, "reference": 200, "torch": 200, "jax": 500}
+@pytest.mark.benchmark(group="W4-shapes")
+@pytest.mark.parametrize(
+    "name", [workloads.case(workloads._shape_name(s)).id for s in workloads.MEDIUM_SHAPES]
+)
+def test_w4_shapes(benchmark, request, name):
+    compare_training(benchmark, request, name, ("fastnn", "numpy", "jax"), ROUNDS["peers"])
+
+
+#: predict calls per timed run, per workload and implementation (a run lasts milliseconds)
+CALLS = {
+    "one-row": {
+        "fastnn": 2000,
+        "fastnn-1d": 2000,
+        "reference": 200,
+        "numpy": 500,
+        "torch": 200,
+        "jax": 500,
+    },
+    "W6-1000": {"fastnn": 20, "reference": 10, "numpy": 20, "torch": 10, "jax": 10},
+}
+
+
+def _predict(benchmark, request, name, impls, n_rounds):
+    work = workloads.predict_case(name)
+    calls = CALLS["W6-1000" if name == "W6-1000" else "one-row"]
+    expected = work.case.build(fastnn.reference).predict(work.X)
+    rtol = 1e-9 if work.dtype == np.float64 else 1e-5
+
+    def check(impl, runner, _state):
+        out = runner.output().reshape(expected.shape)
+        np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol * 1e-3)
+        return {"output_matches_reference": True}
+
+    info = dict(
+        title=work.title,
+        dtype=np.dtype(work.dtype).name,
+        rows=work.n_rows,
+        flops=work.flops(),
+    )
+    interleave(
+        benchmark,
+        request,
+        name,
+        impls,
+        n_rounds,
+        lambda impl: runners.Predictor(work, impl, calls[impl]),
+        check=check,
+        info=info,
+    )
 
 
 @pytest.mark.benchmark(group="W6")
 @pytest.mark.parametrize(
-    "impl", impl_params(tuple(W6_ITERATIONS), quick=("fastnn", "fastnn-1d", "reference"))
+    "impls",
+    suites(("fastnn", "fastnn-1d", "reference"), ("fastnn", "fastnn-1d", "numpy", "torch", "jax")),
 )
-def test_w6_single_row_predict(benchmark, request, impl):
+def test_w6_single_row_predict(benchmark, request, impls):
     """One row through the W4 network: ``predict(x)`` with x of shape (1, 64), or (64,)."""
-    import fastnn
-    import fastnn.reference
+    _predict(benchmark, request, "W6", impls, 7)
 
-    case = workloads.w4()
-    row = np.ascontiguousarray(case.X[:1])
-    threads = None
-    try:
-        if impl in ("fastnn", "fastnn-1d", "reference"):
-            model = case.build(fastnn.reference if impl == "reference" else fastnn)
-            fn, arg = model.predict, (row[0].copy() if impl == "fastnn-1d" else row)
-        elif impl == "torch":
-            predictor = runners.TorchPredictor(case)
-            threads = predictor.torch.get_num_threads()
-            predictor.torch.set_num_threads(predictor.threads)
-            fn, arg = predictor.predict, row
-        else:
-            predictor = runners.JaxPredictor(case)
-            fn, arg = predictor.predict, predictor.runner.X[:1]
-    except runners.PeerMissing as exc:
-        pytest.skip(str(exc))
-    try:
-        info = benchmark.extra_info
-        info.update(workload="W6", impl=impl, title="single-row predict, W4 network")
-        info["input_shape"] = list(np.shape(arg))
-        if impl == "torch":
-            info["threads"] = predictor.threads
-        t0 = time.perf_counter()
-        out = fn(arg)
-        info["first_call_s"] = time.perf_counter() - t0
-        expected = case.build(fastnn.reference).predict(row)
-        np.testing.assert_allclose(np.asarray(out).reshape(expected.shape), expected, rtol=1e-9)
-        benchmark.pedantic(
-            fn,
-            args=(arg,),
-            rounds=rounds(request, 30),
-            iterations=W6_ITERATIONS[impl],
-            warmup_rounds=1,
-        )
-    finally:
-        if threads is not None:
-            predictor.torch.set_num_threads(threads)
+
+@pytest.mark.benchmark(group="W6")
+def test_w6_single_row_predict_float32(benchmark, request):
+    _predict(benchmark, request, "W6-f32", ("fastnn", "fastnn-1d", "numpy", "torch", "jax"), 7)
+
+
+@pytest.mark.benchmark(group="W6")
+def test_w6_1000_rows_predict(benchmark, request):
+    _predict(benchmark, request, "W6-1000", ("fastnn", "numpy", "reference", "torch", "jax"), 7)
