@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._base import MLPBase
-from .kernels.train import _layer_outputs, _loss, _loss_and_gradient, _predict, _train_epochs
+from .kernels._aot import _layer_outputs, _loss, _loss_and_gradient, _predict, _train_epochs
 
 
 class MLP(MLPBase):
