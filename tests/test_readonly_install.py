@@ -29,7 +29,7 @@ from numba.core.caching import _CacheLocator
 import fastnn
 import fastnn.reference as ref
 from fastnn._warmup import kernel_cache_dir
-from fastnn.kernels import train
+from fastnn.kernels import _aot, train
 
 PUBLIC_KERNELS = ["_predict", "_layer_outputs", "_loss", "_loss_and_gradient", "_train_epochs"]
 
@@ -121,7 +121,8 @@ def read_only_install(tmp_path):
             for key, value in os.environ.items()
             if not key.startswith(("NUMBA_CACHE_DIR", "PYTHON"))
         }
-        env.update(PYTHONPATH=str(site), XDG_CACHE_HOME=str(cache_home))
+        # FASTNN_JIT: these tests are about Numba's cache (the copy may carry an AOT module)
+        env.update(PYTHONPATH=str(site), XDG_CACHE_HOME=str(cache_home), FASTNN_JIT="1")
         result = subprocess.run(
             [sys.executable, "-c", CHILD, mode],
             capture_output=True,
@@ -208,7 +209,7 @@ def test_cached_kernels_are_recompiled_when_a_helper_they_call_changes(tmp_path)
     shutil.copytree(
         Path(fastnn.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__")
     )
-    fastnn.MLP((3, 4, 2), "tanh", seed=0).predict(np.ones((2, 3)))  # this session's cache is fresh
+    _aot.compile_jit("_predict", "float64")  # this session's cache is fresh (JIT, not AOT)
     cache = kernel_cache_dir()
     if cache is None:
         pytest.skip("no disk cache in this environment")
@@ -222,6 +223,7 @@ def test_cached_kernels_are_recompiled_when_a_helper_they_call_changes(tmp_path)
         if not key.startswith(("NUMBA_CACHE_DIR", "PYTHON"))
     }
     env["PYTHONPATH"] = str(site)
+    env["FASTNN_JIT"] = "1"  # about Numba's cache, not the precompiled kernels
 
     def cache_hits():
         result = subprocess.run(
@@ -246,7 +248,7 @@ def test_cached_kernels_are_recompiled_when_a_helper_they_call_changes(tmp_path)
 
 
 def test_warmup_compiles_every_public_kernel_and_caches_it_on_disk():
-    seconds = fastnn.warmup()
+    seconds = fastnn.warmup(jit=True)  # the JIT kernels, even where AOT ones are in use
     assert isinstance(seconds, float) and seconds > 0
     cache_dir = kernel_cache_dir()
     assert cache_dir is not None, "Numba found no writable cache directory"
@@ -260,7 +262,7 @@ def test_warmup_compiles_every_public_kernel_and_caches_it_on_disk():
 
 def test_warmup_compiles_one_version_per_dtype():
     before = {name: set(getattr(train, name).signatures) for name in PUBLIC_KERNELS}
-    fastnn.warmup(["float32", np.float64, "float32"])
+    fastnn.warmup(["float32", np.float64, "float32"], jit=True)
     for name in PUBLIC_KERNELS:
         after = set(getattr(train, name).signatures)
         thetas = sorted(str(sig[0]) for sig in after - before[name])

@@ -340,8 +340,12 @@ def compile_jit(name: str, dtype: str, reason: str | None = None):
     """Compile (or load from Numba's cache) the ``dtype`` version of ``name``; its dispatcher."""
     dispatcher = jit_kernel(name)
     if hasattr(dispatcher, "compile"):  # not with NUMBA_DISABLE_JIT=1
+        from numba.core.sigutils import normalize_signature
+
+        # by argument types only, as a call compiles it: one cache entry for both
+        args, _ = normalize_signature(signature_for(name, dtype))
         with _notice_if_slow(dtype, reason):
-            dispatcher.compile(signature_for(name, dtype))
+            dispatcher.compile(tuple(args))
     return dispatcher
 
 
