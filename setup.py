@@ -47,6 +47,11 @@ class AOTKernels(Extension):
 class BuildAOT(build_ext):
     """``build_ext`` that builds :class:`AOTKernels` by running fastnn's AOT compiler."""
 
+    def run(self):
+        # setuptools' run() builds in the build directory, then copies to the source tree
+        self._into_source = bool(self.inplace or getattr(self, "editable_mode", False))
+        super().run()
+
     def build_extensions(self):
         mode = os.environ.get("FASTNN_AOT", "auto").strip().lower()
         for ext in list(self.extensions):
@@ -54,6 +59,18 @@ class BuildAOT(build_ext):
                 self.build_extension(ext)
             elif mode in ("0", "off", "no", "false") or not self._build_aot(ext, mode):
                 self.extensions.remove(ext)  # not built: not an output of this build
+                self._remove_stale(ext)
+
+    def _remove_stale(self, ext: AOTKernels) -> None:
+        """Delete what an earlier build left of ``ext``: this build has none of it."""
+        built = Path(self.get_ext_fullpath(ext.name))
+        stale = [built]
+        if getattr(self, "_into_source", False):
+            stale.append(ROOT / "fastnn" / "kernels" / built.name)
+        for path in stale:
+            if path.is_file():
+                print(f"fastnn: removing {path} (from an earlier build)", file=sys.stderr)
+                path.unlink()
 
     def _build_aot(self, ext: AOTKernels, mode: str) -> bool:
         output = Path(self.get_ext_fullpath(ext.name)).resolve()

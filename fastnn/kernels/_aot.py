@@ -29,14 +29,10 @@ behaviour): every caller passes arrays already checked by :mod:`fastnn._validati
 
 from __future__ import annotations
 
-import ast
 import contextlib
-import hashlib
 import importlib
 import importlib.machinery
 import importlib.util
-import json
-import logging
 import os
 import re
 import sys
@@ -97,7 +93,7 @@ _NOT_KERNELS = frozenset({"_aot.py", "_aot_build.py"})
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
-logger = logging.getLogger("fastnn")
+# ast, hashlib, json and logging are imported where used: not needed by ``import fastnn``.
 
 
 # --- the table -------------------------------------------------------------------------------
@@ -149,6 +145,8 @@ def kernel_source_files() -> list[str]:
     Every ``fastnn/kernels/*.py`` except the build machinery, and every fastnn module they
     import, directly or not (``_config.py`` and ``_names.py`` supply constants).
     """
+    import ast
+
     todo = [
         f"kernels/{path.name}"
         for path in (PACKAGE_DIR / "kernels").glob("*.py")
@@ -186,6 +184,8 @@ def kernel_source_files() -> list[str]:
 
 def source_hash(files: list[str]) -> str:
     """SHA-256 of the entry-point table, the dtypes and the contents of ``files``."""
+    import hashlib
+
     digest = hashlib.sha256(repr((sorted(ENTRY_POINTS.items()), DTYPES)).encode())
     for rel in files:
         digest.update(b"\0" + rel.encode() + b"\0" + (PACKAGE_DIR / rel).read_bytes())
@@ -225,6 +225,8 @@ def _forced_jit() -> str | None:
 
 def check_module(module) -> str | None:
     """Why the AOT ``module`` cannot be used here, or None when it can."""
+    import json
+
     try:
         info = json.loads(module._aot_manifest())
     except Exception as error:  # any defect means "do not use"
@@ -267,6 +269,8 @@ def _find() -> _State:
             continue
         why = check_module(module)
         if why is None:
+            import json
+
             info = json.loads(module._aot_manifest())
             return _State(module, spec.origin, info)
         reasons.append(f"{module_name(target)} is not used: {why}")
@@ -307,8 +311,10 @@ def _announce(dtype: str, reason: str | None) -> None:
     if dtype in _announced:
         return
     _announced.add(dtype)
+    import logging
+
     why = f"; no precompiled kernels: {reason}" if reason else ""
-    logger.warning(
+    logging.getLogger("fastnn").warning(
         "fastnn: compiling the %s training kernels (first use, about %d s%s)…",
         dtype,
         FIRST_USE_SECONDS,
