@@ -333,3 +333,19 @@ def test_a_fast_load_from_the_cache_is_not_announced(monkeypatch, caplog):
         pass
     time.sleep(_aot.NOTICE_AFTER_S + 0.1)
     assert not caplog.records
+
+
+def test_a_module_for_a_cpu_level_this_cpu_lacks_is_not_even_imported(monkeypatch):
+    module = _aot_module()
+    target = json.loads(module._aot_manifest())["target"]
+    monkeypatch.setitem(_aot.TARGET_FEATURES, target, ("NO_SUCH_FEATURE",))
+    monkeypatch.setattr(_aot, "TARGETS", (target,))
+    monkeypatch.delitem(sys.modules, module.__name__)
+    imported = []
+    real_import = _aot.importlib.import_module
+    monkeypatch.setattr(
+        _aot.importlib, "import_module", lambda name: imported.append(name) or real_import(name)
+    )
+    state = _aot._find()
+    assert state.module is None and "needs NO_SUCH_FEATURE" in state.reason
+    assert module.__name__ not in imported

@@ -262,6 +262,11 @@ def _find() -> _State:
             spec = None
         if spec is None:
             continue
+        # before the import: code built for instructions this CPU lacks may crash in its init
+        absent = sorted(set(TARGET_FEATURES.get(target, ())) - _cpu_features())
+        if absent:
+            reasons.append(f"{module_name(target)} needs {', '.join(absent)}")
+            continue
         try:
             module = importlib.import_module(name)
         except ImportError as error:
