@@ -280,7 +280,7 @@ def _find() -> _State:
             return _State(module, spec.origin, info)
         reasons.append(f"{module_name(target)} is not used: {why}")
     if not reasons:
-        reasons.append("this install has no precompiled kernels (no C compiler at install time?)")
+        reasons.append("this install has none (built without a C compiler, or with FASTNN_AOT=0)")
     return _State(reason="; ".join(reasons))
 
 
