@@ -349,3 +349,18 @@ def test_a_module_for_a_cpu_level_this_cpu_lacks_is_not_even_imported(monkeypatc
     state = _aot._find()
     assert state.module is None and "needs NO_SUCH_FEATURE" in state.reason
     assert module.__name__ not in imported
+
+
+def test_the_warmup_command_says_which_kernels_are_in_use():
+    _aot_module()
+    done = subprocess.run(
+        [sys.executable, "-m", "fastnn", "warmup", "--dtype", "float64"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("fastnn: precompiled kernels in use (")
+    assert "fastnn: warm-up of float64 took" in done.stdout
+    assert "compiling" not in done.stderr
