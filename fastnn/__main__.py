@@ -5,6 +5,9 @@ Commands
 demo
     Walk through the three tutorials with the numpy reference and with fastnn, print results,
     times and speed-ups, and draw the tutorials' figures (see :mod:`fastnn.demo`).
+warmup
+    Compile every kernel ahead of first use (nothing to do when the install carries precompiled
+    kernels), and say which kernels this install uses.
 bench
     Run the benchmarks (``bench/`` of a source checkout) and print the report; arguments are
     those of ``bench/report.py`` (``--quick`` for the CI subset, ``--`` then pytest options).
@@ -44,6 +47,20 @@ def _run_demo(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"fastnn demo: could not write the figures to {args.out!r}: {error}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _run_warmup(args: argparse.Namespace) -> int:
+    from ._warmup import warmup
+    from .kernels import _aot
+
+    info = _aot.status()
+    if info["kernels"] == "aot":
+        print(f"fastnn: precompiled kernels in use ({info['module']}, CPU {info['cpu']})")
+    else:
+        print(f"fastnn: JIT kernels in use ({info['reason']})")
+    seconds = warmup(args.dtype, jit=True if args.jit else None)
+    print(f"fastnn: warm-up of {', '.join(args.dtype)} took {seconds:.1f} s")
     return 0
 
 
@@ -103,6 +120,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="fastnn runs per timing; the best is reported (default: 5)",
     )
     demo.set_defaults(handler=_run_demo)
+
+    warm = commands.add_parser(
+        "warmup",
+        help="compile every kernel ahead of first use (JIT installs), report which are used",
+        description=(
+            "Compile every kernel ahead of first use, so that no later process waits for Numba. "
+            "Nothing is compiled when the install carries precompiled kernels (built by pip "
+            "install with a C compiler), unless --jit is given."
+        ),
+    )
+    warm.add_argument(
+        "--dtype",
+        nargs="+",
+        choices=["float64", "float32"],
+        default=["float64", "float32"],
+        help="dtypes to compile for (default: both)",
+    )
+    warm.add_argument(
+        "--jit",
+        action="store_true",
+        help="compile the JIT kernels even when precompiled ones are in use",
+    )
+    warm.set_defaults(handler=_run_warmup)
 
     bench = commands.add_parser(
         "bench",

@@ -1,8 +1,10 @@
 """Compiling the kernels ahead of first use, and where Numba keeps them.
 
-The first call of each compiled kernel in a fresh environment compiles it (tens of seconds for the
-training loop); Numba then stores the machine code on disk (``cache=True``) and later processes
-load it in well under a second. :func:`warmup` does that first compilation, or the load, up front.
+An install built with a C compiler carries the kernels precompiled (:mod:`fastnn.kernels._aot`):
+nothing is compiled at run time. Otherwise (or with ``FASTNN_JIT=1``) the first call of each
+compiled kernel in a fresh environment compiles it (tens of seconds for the training loop); Numba
+then stores the machine code on disk (``cache=True``) and later processes load it in well under a
+second. :func:`warmup` does that first compilation, or the load, up front.
 """
 
 from __future__ import annotations
@@ -57,18 +59,24 @@ def _exercise(model_class, dtype: np.dtype) -> None:
     wide.predict(Xw)
 
 
-def warmup(dtypes=("float64",)) -> float:
+def warmup(dtypes=("float64",), jit=None) -> float:
     """Compile (or load from Numba's disk cache) every kernel fastnn calls, ahead of first use.
 
-    Runs prediction, ``layer_outputs``, loss, gradient and training once, on a tiny network and on
-    one wide enough for the BLAS code path, for each dtype. Later calls of any size and settings
-    reuse these compiled kernels: fastnn converts every input to one dtype and memory layout
-    before it reaches a kernel, so there is one compiled version per kernel and dtype.
+    With precompiled kernels in use there is nothing to compile, unless ``jit=True``. Otherwise
+    it compiles every entry point of :data:`fastnn.kernels._aot.ENTRY_POINTS` for each dtype
+    with Numba's JIT, then runs prediction, ``layer_outputs``, loss, gradient and training once,
+    on a tiny network and on one wide enough for the BLAS code path, for each dtype. Later calls
+    of any size and settings reuse these compiled kernels: fastnn converts every input to one
+    dtype and memory layout before it reaches a kernel, so there is one compiled version per
+    kernel and dtype.
 
     Parameters
     ----------
     dtypes : dtype or sequence of dtypes
         ``"float64"`` (the default dtype of a model), ``"float32"``, or both.
+    jit : bool or None
+        Compile the JIT kernels: ``None`` (the default) when the JIT is what this process uses
+        (see ``fastnn.kernels._aot.status()``), ``True`` also when precompiled kernels are.
 
     Returns
     -------
@@ -94,11 +102,17 @@ def warmup(dtypes=("float64",)) -> float:
     file in ``fastnn/kernels`` (see :mod:`fastnn.kernels._jit`), so editing a helper in another
     file than the kernel calling it is noticed too.
     """
+    from .kernels import _aot
     from .model import MLP
 
     parsed = _parse_dtypes(dtypes)
     start = time.perf_counter()
+    if jit is None:
+        jit = _aot.status()["kernels"] == "jit"
     for dtype in parsed:
+        if jit:
+            for name in _aot.ENTRY_POINTS:
+                _aot.compile_jit(name, dtype.name, _aot.status().get("reason"))
         _exercise(MLP, dtype)
     return time.perf_counter() - start
 

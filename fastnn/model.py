@@ -6,10 +6,14 @@ import numpy as np
 
 from . import _io
 from ._base import MLPBase
-from .kernels.objective import _loss, _loss_and_gradient
-from .kernels.predict import _layer_outputs, _predict
-from .kernels.regularization import _add_l2_call
-from .kernels.train import _train_epochs
+from .kernels._aot import (
+    _add_l2_call,
+    _layer_outputs,
+    _loss,
+    _loss_and_gradient,
+    _predict,
+    _train_epochs,
+)
 
 
 class MLP(MLPBase):

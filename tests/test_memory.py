@@ -32,6 +32,17 @@ def nrt_allocations(fn) -> int:
             _nrt_python.memsys_disable_stats()
 
 
+@pytest.fixture(autouse=True)
+def jit_kernels(monkeypatch):
+    """Run the JIT kernels: Numba's allocation statistics and tracemalloc see only their runtime
+    (the precompiled kernels carry a runtime of their own)."""
+    import fastnn.model
+    from fastnn.kernels import _aot
+
+    for name, entry in _aot.implementations("jit").items():
+        monkeypatch.setattr(fastnn.model, name, entry)
+
+
 @pytest.fixture(scope="module")
 def data():
     rng = np.random.default_rng(7)

@@ -29,9 +29,16 @@ from numba.core.caching import _CacheLocator
 import fastnn
 import fastnn.reference as ref
 from fastnn._warmup import kernel_cache_dir
-from fastnn.kernels import train
+import importlib
 
-PUBLIC_KERNELS = ["_predict", "_layer_outputs", "_loss", "_loss_and_gradient", "_train_epochs"]
+from fastnn.kernels import _aot
+
+PUBLIC_KERNELS = list(_aot.ENTRY_POINTS)
+
+
+def _kernel(name):
+    """The Numba dispatcher of entry point ``name``, from the module that defines it."""
+    return getattr(importlib.import_module(f"fastnn.kernels.{_aot.ENTRY_POINTS[name][0]}"), name)
 
 _PR_CAPBSET_DROP = 24
 _CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH, _CAP_FOWNER = 1, 2, 3
@@ -64,7 +71,7 @@ CHILD = textwrap.dedent(
     import numpy as np
     import fastnn
     from fastnn._warmup import kernel_cache_dir
-    from fastnn.kernels import train
+    from fastnn.kernels import predict, train
 
     package = os.path.dirname(fastnn.__file__)
     for directory in (package, os.path.join(package, "kernels")):
@@ -84,8 +91,8 @@ CHILD = textwrap.dedent(
     arrays = (model.params, model.predict(X))
     result["digests"] = [hashlib.sha256(a.tobytes()).hexdigest() for a in arrays]
     result["hits"] = {
-        name: sum(getattr(train, name).stats.cache_hits.values())
-        for name in ("_train_epochs", "_predict")
+        name: sum(getattr(module, name).stats.cache_hits.values())
+        for name, module in (("_train_epochs", train), ("_predict", predict))
     }
     print(json.dumps(result))
     """
@@ -121,7 +128,8 @@ def read_only_install(tmp_path):
             for key, value in os.environ.items()
             if not key.startswith(("NUMBA_CACHE_DIR", "PYTHON"))
         }
-        env.update(PYTHONPATH=str(site), XDG_CACHE_HOME=str(cache_home))
+        # FASTNN_JIT: these tests are about Numba's cache (the copy may carry an AOT module)
+        env.update(PYTHONPATH=str(site), XDG_CACHE_HOME=str(cache_home), FASTNN_JIT="1")
         result = subprocess.run(
             [sys.executable, "-c", CHILD, mode],
             capture_output=True,
@@ -141,7 +149,7 @@ def read_only_install(tmp_path):
 
 def _user_wide_cache(cache_home: Path, package: Path) -> Path:
     """Where Numba's user-wide locator caches the kernels of the package at ``package``."""
-    subpath = _CacheLocator.get_suitable_cache_subpath(str(package / "kernels" / "train.py"))
+    subpath = _CacheLocator.get_suitable_cache_subpath(str(package / "kernels" / "predict.py"))
     return cache_home / "numba" / subpath
 
 
@@ -154,17 +162,17 @@ def test_read_only_install_falls_back_to_the_user_cache_and_trains(read_only_ins
     # half a minute compiling the training loop; the prediction kernel is left out, so the child
     # must compile it and write it there itself.
     user_cache.mkdir(parents=True)
-    in_tree = Path(train.__file__).parent / "__pycache__"
+    in_tree = Path(predict.__file__).parent / "__pycache__"
     if in_tree.is_dir():
         for cached in in_tree.iterdir():
-            if cached.suffix in (".nbi", ".nbc") and not cached.name.startswith("train._predict-"):
+            if cached.suffix in (".nbi", ".nbc") and not cached.name.startswith("predict._predict-"):
                 shutil.copy2(cached, user_cache / cached.name)
     result = run("train", cache_home)
     assert result["package"] == str(package)
     assert result["cache_dir"] == str(user_cache)
     assert result["digests"] == expected
     # the prediction kernel was compiled and stored in the user cache
-    assert list(user_cache.glob("train._predict-*.nbi")), "the child did not cache _predict"
+    assert list(user_cache.glob("predict._predict-*.nbi")), "the child did not cache _predict"
     assert result["hits"]["_predict"] == 0
     assert not list(package.rglob("*.nbi")) and not list(package.rglob("__pycache__"))
 
@@ -189,26 +197,26 @@ CACHE_PROBE = textwrap.dedent(
     import json, os, sys
     import numpy as np
     import fastnn
-    from fastnn.kernels import train
+    from fastnn.kernels import predict
 
     assert os.path.dirname(fastnn.__file__) == sys.argv[1], fastnn.__file__
     fastnn.MLP((3, 4, 2), "tanh", seed=0).predict(np.ones((2, 3)))
-    print(json.dumps(sum(train._predict.stats.cache_hits.values())))
+    print(json.dumps(sum(predict._predict.stats.cache_hits.values())))
     """
 )
 
 
 def test_cached_kernels_are_recompiled_when_a_helper_they_call_changes(tmp_path):
     """Numba keys a cached kernel on its own source file only; fastnn's kernels call helpers in
-    other files (``train._predict`` calls ``dense._forward``), and a cached caller would keep
+    other files (``predict._predict`` calls ``dense._forward``), and a cached caller would keep
     the old helper compiled into it. Editing ``dense.py`` must therefore invalidate
-    ``train._predict`` too. (It shows as a cache hit after the edit when it does not.)"""
+    ``predict._predict`` too. (It shows as a cache hit after the edit when it does not.)"""
     site = tmp_path / "site"
     package = site / "fastnn"
     shutil.copytree(
         Path(fastnn.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__")
     )
-    fastnn.MLP((3, 4, 2), "tanh", seed=0).predict(np.ones((2, 3)))  # this session's cache is fresh
+    _aot.compile_jit("_predict", "float64")  # this session's cache is fresh (JIT, not AOT)
     cache = kernel_cache_dir()
     if cache is None:
         pytest.skip("no disk cache in this environment")
@@ -222,6 +230,7 @@ def test_cached_kernels_are_recompiled_when_a_helper_they_call_changes(tmp_path)
         if not key.startswith(("NUMBA_CACHE_DIR", "PYTHON"))
     }
     env["PYTHONPATH"] = str(site)
+    env["FASTNN_JIT"] = "1"  # about Numba's cache, not the precompiled kernels
 
     def cache_hits():
         result = subprocess.run(
@@ -239,30 +248,30 @@ def test_cached_kernels_are_recompiled_when_a_helper_they_call_changes(tmp_path)
     assert cache_hits() == 1, "the copied cache was not used: the test set-up failed"
     dense = package / "kernels" / "dense.py"
     dense.write_text(dense.read_text() + "\n# an edit of a helper's file\n")
-    assert cache_hits() == 0, "train._predict was loaded from a cache made with the old dense.py"
+    assert cache_hits() == 0, "predict._predict was loaded from a cache made with the old dense.py"
 
 
 # --- warm-up and the on-disk cache -------------------------------------------------------------
 
 
 def test_warmup_compiles_every_public_kernel_and_caches_it_on_disk():
-    seconds = fastnn.warmup()
+    seconds = fastnn.warmup(jit=True)  # the JIT kernels, even where AOT ones are in use
     assert isinstance(seconds, float) and seconds > 0
     cache_dir = kernel_cache_dir()
     assert cache_dir is not None, "Numba found no writable cache directory"
     for name in PUBLIC_KERNELS:
-        kernel = getattr(train, name)
+        kernel = _kernel(name)
         float64 = [sig for sig in kernel.signatures if str(sig[0]) == "array(float64, 1d, C)"]
         assert float64, f"{name} has no float64 version after warmup()"
         assert kernel.stats.cache_path == cache_dir
-        assert list(Path(cache_dir).glob(f"train.{name}-*.nbi")), f"{name} is not cached on disk"
+        assert list(Path(cache_dir).glob(f"{_aot.ENTRY_POINTS[name][0]}.{name}-*.nbi")), f"{name} is not cached on disk"
 
 
 def test_warmup_compiles_one_version_per_dtype():
-    before = {name: set(getattr(train, name).signatures) for name in PUBLIC_KERNELS}
-    fastnn.warmup(["float32", np.float64, "float32"])
+    before = {name: set(_kernel(name).signatures) for name in PUBLIC_KERNELS}
+    fastnn.warmup(["float32", np.float64, "float32"], jit=True)
     for name in PUBLIC_KERNELS:
-        after = set(getattr(train, name).signatures)
+        after = set(_kernel(name).signatures)
         thetas = sorted(str(sig[0]) for sig in after - before[name])
         assert {str(sig[0]) for sig in after} >= {"array(float64, 1d, C)", "array(float32, 1d, C)"}
         # whatever it had to compile: at most one new version per dtype

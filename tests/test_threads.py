@@ -11,7 +11,7 @@ from conftest import regression_data
 
 import fastnn
 import fastnn.reference as ref
-from fastnn.kernels import train
+from fastnn.kernels import objective, predict, train
 
 
 def _classification(rng, n, n_in, n_classes):
@@ -142,10 +142,10 @@ def test_one_model_used_for_inference_from_many_threads(nn):
 def test_every_kernel_releases_the_gil():
     """The public kernels (and everything they call, compiled into them) are ``nogil``."""
     kernels = [
-        train._predict,
-        train._layer_outputs,
-        train._loss,
-        train._loss_and_gradient,
+        predict._predict,
+        predict._layer_outputs,
+        objective._loss,
+        objective._loss_and_gradient,
         train._train_epochs,
     ]
     for kernel in kernels:

@@ -11,15 +11,15 @@ division by zero gives inf/NaN instead of raising inside a kernel).
 The disk cache is Numba's, with one change (:class:`_KernelCache`): Numba keys a cached function
 on its own source file only, but a kernel has helpers from other files compiled into it, so an
 edit of ``dense.py`` alone (or an upgrade that changes only it) would leave the cached kernels of
-``train.py`` running the old helpers. fastnn's key also holds a hash of every kernel source file.
+``train.py`` running the old helpers. fastnn's key also holds a hash of every kernel source file
+(:func:`fastnn.kernels._aot.kernel_source_files`).
 Where no cache directory is writable, kernels are compiled in memory in each process.
 """
 
-import hashlib
-from pathlib import Path
-
 import numpy as np
 from numba import njit
+
+from ._aot import kernel_source_files, source_hash
 
 try:  # Numba internals; without them kernels are cached the plain Numba way
     from numba.core.caching import FunctionCache
@@ -37,13 +37,10 @@ BLAS_MIN_WORK = 1024
 ROW_BLOCK = 256
 
 
-#: SHA-256 of every kernel source file: part of every kernel's cache key.
-_KERNEL_SOURCES = hashlib.sha256(
-    b"".join(
-        path.name.encode() + b"\0" + path.read_bytes()
-        for path in sorted(Path(__file__).parent.glob("*.py"))
-    )
-).hexdigest()
+#: SHA-256 of every kernel source file and the fastnn modules they import (the constants of
+#: ``_config.py`` and ``_names.py`` are compiled in), not of the AOT build and loader files:
+#: part of every kernel's cache key. The same hash the precompiled kernels are checked against.
+_KERNEL_SOURCES = source_hash(kernel_source_files())
 
 if FunctionCache is not None:
 
