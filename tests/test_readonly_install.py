@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import importlib
 import json
 import os
 import shutil
@@ -29,8 +30,6 @@ from numba.core.caching import _CacheLocator
 import fastnn
 import fastnn.reference as ref
 from fastnn._warmup import kernel_cache_dir
-import importlib
-
 from fastnn.kernels import _aot
 
 PUBLIC_KERNELS = list(_aot.ENTRY_POINTS)
@@ -39,6 +38,7 @@ PUBLIC_KERNELS = list(_aot.ENTRY_POINTS)
 def _kernel(name):
     """The Numba dispatcher of entry point ``name``, from the module that defines it."""
     return getattr(importlib.import_module(f"fastnn.kernels.{_aot.ENTRY_POINTS[name][0]}"), name)
+
 
 _PR_CAPBSET_DROP = 24
 _CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH, _CAP_FOWNER = 1, 2, 3
@@ -162,10 +162,11 @@ def test_read_only_install_falls_back_to_the_user_cache_and_trains(read_only_ins
     # half a minute compiling the training loop; the prediction kernel is left out, so the child
     # must compile it and write it there itself.
     user_cache.mkdir(parents=True)
-    in_tree = Path(predict.__file__).parent / "__pycache__"
+    in_tree = Path(_aot.__file__).parent / "__pycache__"
     if in_tree.is_dir():
         for cached in in_tree.iterdir():
-            if cached.suffix in (".nbi", ".nbc") and not cached.name.startswith("predict._predict-"):
+            keep = not cached.name.startswith("predict._predict-")
+            if cached.suffix in (".nbi", ".nbc") and keep:
                 shutil.copy2(cached, user_cache / cached.name)
     result = run("train", cache_home)
     assert result["package"] == str(package)
@@ -264,7 +265,9 @@ def test_warmup_compiles_every_public_kernel_and_caches_it_on_disk():
         float64 = [sig for sig in kernel.signatures if str(sig[0]) == "array(float64, 1d, C)"]
         assert float64, f"{name} has no float64 version after warmup()"
         assert kernel.stats.cache_path == cache_dir
-        assert list(Path(cache_dir).glob(f"{_aot.ENTRY_POINTS[name][0]}.{name}-*.nbi")), f"{name} is not cached on disk"
+        module = _aot.ENTRY_POINTS[name][0]
+        cached = list(Path(cache_dir).glob(f"{module}.{name}-*.nbi"))
+        assert cached, f"{name} is not cached on disk"
 
 
 def test_warmup_compiles_one_version_per_dtype():
