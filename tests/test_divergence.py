@@ -12,7 +12,7 @@ from conftest import assert_close, regression_data
 
 import fastnn
 import fastnn.reference as ref
-from fastnn import _base
+from fastnn import engine
 
 IMPLEMENTATIONS = pytest.mark.parametrize("nn", [fastnn, ref], ids=["compiled", "reference"])
 
@@ -42,7 +42,7 @@ def _diverge(model, epochs=1000, **fit_args):
 def test_divergence_restores_theta_of_last_good_epoch(nn, dtype, epochs_per_chunk, monkeypatch):
     if epochs_per_chunk is not None:
         # the driver hands the kernel this many epochs at a time (32 rows x 4 parameters)
-        monkeypatch.setattr(_base, "_CHUNK_WORK", 32 * 4 * epochs_per_chunk)
+        monkeypatch.setattr(engine, "CHUNK_WORK", 32 * 4 * epochs_per_chunk)
     model = _linear(nn, dtype)
     error = _diverge(model)
     epoch = DIVERGES_AT[dtype]
@@ -128,7 +128,7 @@ def _interrupt_on_call(model, call, after_running):
 @pytest.mark.parametrize("after_running", [False, True], ids=["between-chunks", "during-chunk"])
 def test_keyboard_interrupt_keeps_last_completed_epoch(nn, after_running, monkeypatch):
     per_chunk, call = 3, 4
-    monkeypatch.setattr(_base, "_CHUNK_WORK", 40 * 38 * per_chunk)  # 40 rows x 38 parameters
+    monkeypatch.setattr(engine, "CHUNK_WORK", 40 * 38 * per_chunk)  # 40 rows x 38 parameters
     model = _small(nn)
     calls = _interrupt_on_call(model, call, after_running)
     with pytest.raises(KeyboardInterrupt):
@@ -152,7 +152,7 @@ def test_keyboard_interrupt_inside_a_reference_epoch_discards_the_partial_epoch(
     bytecodes, so a compiled chunk always runs to its end first.
     """
     nn = ref
-    monkeypatch.setattr(_base, "_CHUNK_WORK", 10**9)  # all 100 epochs in one chunk
+    monkeypatch.setattr(engine, "CHUNK_WORK", 10**9)  # all 100 epochs in one chunk
     model = _small(nn)
     original = model._loss_and_delta
     batches = []
@@ -177,11 +177,11 @@ def test_real_sigint_during_a_long_fit(nn, monkeypatch):
     """A real SIGINT, sent by the OS while a long ``fit`` runs, keeps the last completed epoch.
 
     The driver is made to hand the kernel one epoch per call, as it does on its own for networks
-    whose rows x parameters exceed ``_CHUNK_WORK`` (50 million): the interrupt then lands either
+    whose rows x parameters exceed ``fastnn.engine.CHUNK_WORK`` (50 million): the interrupt then lands either
     inside a kernel call (Python raises it when the call returns, with that epoch complete) or in
     the driver between calls.
     """
-    monkeypatch.setattr(_base, "_CHUNK_WORK", 1)
+    monkeypatch.setattr(engine, "CHUNK_WORK", 1)
     X, y = regression_data(np.random.default_rng(6), 256, 16, 1)
     sizes = (16, 32, 32, 1)
     fit_args = dict(learning_rate=0.01, batch_size=16)

@@ -147,6 +147,10 @@ def _train_epochs(
                         Yb[r, j] = Y[src, j]
                     if weighted:
                         swb[r] = sw[src]
+            # a batch whose weights sum to zero contributes nothing: its loss and delta are 0 and it
+            # takes no optimizer step (written as arithmetic, not `continue`: see the codegen test)
+            wsum = _weight_sum(swb, rows)
+            live = wsum != 0.0
             calls = _needs_calls(net, rows)
             # the forward pass: for big layers (BLAS products, separate activation loops) a call;
             # for tiny ones the same pass inlined here. The inlined pass runs in both cases (on
@@ -155,8 +159,7 @@ def _train_epochs(
             if calls:
                 _forward(theta, net, netf, acts, offsets, zout, rows)
             _forward_loops(theta, net, netf, acts, offsets, zout, 0 if calls else rows)
-            wsum = _weight_sum(swb, rows)
-            norm = _loss_norm(loss, wsum, n_out)
+            norm = _loss_norm(loss, wsum if live else 1.0, n_out)
             delta_scale = loss_scale / norm
             batch_loss = (
                 loss_scale
@@ -190,12 +193,14 @@ def _train_epochs(
                 _backward_layer_done(net, netf, acts, offsets, k, rows, deltas, cur)
                 cur = 1 - cur
             l2_step = l2 / wsum if ic[IC.l2_per_batch] != 0 else l2
-            batch_loss += _add_l2(theta, net, grad, l2_step)
+            batch_loss += _add_l2(theta, net, grad, l2_step if live else 0.0)
             _clip_by_global_norm(grad, clip_norm)
-            counters[0] += 1
+            counters[0] += 1 if live else 0
             # the optimizer step (formulas and why it is written out: fastnn.kernels.optimizers)
             t = counters[0]
-            if update == Update.SGD:
+            if not live:
+                pass
+            elif update == Update.SGD:
                 for p in range(n_params):
                     theta[p] -= lr * grad[p]
             elif update == Update.MOMENTUM or update == Update.NESTEROV:
@@ -224,7 +229,7 @@ def _train_epochs(
                     state[0, p] = m
                     state[1, p] = v
                     theta[p] -= lr * (m / c1) / (np.sqrt(v / c2) + eps)
-            counters[1] += rows
+            counters[1] += rows if live else 0
             if sum_loss:
                 epoch_sum += batch_loss
             else:

@@ -149,11 +149,13 @@ class MLP(MLPBase):
                 for start in range(0, n, batch):
                     rows = order[start : start + batch]
                     sw_batch = sw[rows] if sw.shape[0] else sw
+                    weight_sum = sw_batch.sum() if sw.shape[0] else float(len(rows))
+                    if weight_sum == 0.0:  # zero-weight rows only: no contribution, no step
+                        continue
                     outputs, batch_loss, delta = self._loss_and_delta(
                         X[rows], Y[rows], sw_batch, config.loss_scale
                     )
                     self._backward(outputs, delta, grad)
-                    weight_sum = sw_batch.sum() if sw.shape[0] else float(len(rows))
                     l2 = config.l2 / weight_sum if config.l2_per_batch else config.l2
                     if l2 != 0.0:
                         batch_loss += self._add_l2(grad, l2)
