@@ -177,9 +177,9 @@ def test_real_sigint_during_a_long_fit(nn, monkeypatch):
     """A real SIGINT, sent by the OS while a long ``fit`` runs, keeps the last completed epoch.
 
     The driver is made to hand the kernel one epoch per call, as it does on its own for networks
-    whose rows x parameters exceed ``fastnn.engine.CHUNK_WORK`` (50 million): the interrupt then lands either
-    inside a kernel call (Python raises it when the call returns, with that epoch complete) or in
-    the driver between calls.
+    whose rows x parameters exceed ``fastnn.engine.CHUNK_WORK`` (50 million): the interrupt then
+    lands either inside a kernel call (Python raises it when the call returns, with that epoch
+    complete) or in the driver between calls.
     """
     monkeypatch.setattr(engine, "CHUNK_WORK", 1)
     X, y = regression_data(np.random.default_rng(6), 256, 16, 1)

@@ -70,7 +70,9 @@ def test_optimizer_matches_reference(opt, reg, data):
     slow.fit(X, y, **kw)
     assert_close(fast.params, slow.params, what="theta")
     assert_close(fast.history_.loss, slow.history_.loss, what="loss history")
-    assert_close(fast._optimizer_state.buffers, slow._optimizer_state.buffers, what="optimizer state")
+    assert_close(
+        fast._optimizer_state.buffers, slow._optimizer_state.buffers, what="optimizer state"
+    )
     assert np.array_equal(fast._optimizer_state.counters, slow._optimizer_state.counters)
     # 4 epochs of 5 batches: 20 steps over 92 rows
     assert fast._optimizer_state.counters.tolist() == [20, 4 * N_ROWS]
