@@ -13,7 +13,7 @@ import numpy as np
 from .. import _io
 from .._base import MLPBase
 from .._names import Status
-from . import maths
+from . import activations, losses, optimizers, regularization, schedules
 
 
 class MLP(MLPBase):
@@ -40,7 +40,7 @@ class MLP(MLPBase):
             z = outputs[-1] @ W
             if spec.bias:
                 z = z + self._biases[k]
-            activation = maths.ACTIVATIONS[name][0]
+            activation = activations.ACTIVATIONS[name][0]
             outputs.append(activation(z, param))
         return outputs, z
 
@@ -48,7 +48,7 @@ class MLP(MLPBase):
         """Forward pass, the loss, and ∂loss/∂z of the output layer."""
         spec = self._spec
         outputs, z = self._forward(X)
-        row_losses, row_gradients = maths.row_losses_and_gradients(
+        row_losses, row_gradients = losses.row_losses_and_gradients(
             spec.loss,
             spec.loss_param,
             spec.activations[-1],
@@ -58,7 +58,7 @@ class MLP(MLPBase):
             z,
         )
         weights = np.ones(X.shape[0]) if sw.shape[0] == 0 else sw
-        norm = maths.loss_norm(spec.loss, weights.sum(), spec.sizes[-1])
+        norm = losses.loss_norm(spec.loss, weights.sum(), spec.sizes[-1])
         loss = loss_scale * (weights * row_losses).sum() / norm
         delta = (loss_scale / norm) * weights[:, None] * row_gradients
         return outputs, loss, delta
@@ -73,7 +73,7 @@ class MLP(MLPBase):
             if spec.bias:
                 grad_biases[k][:] = delta.sum(axis=0)
             if k > 0:
-                derivative = maths.ACTIVATIONS[spec.activations[k - 1]][1]
+                derivative = activations.ACTIVATIONS[spec.activations[k - 1]][1]
                 delta = (delta @ self._weights[k].T) * derivative(
                     outputs[k], spec.activation_params[k - 1]
                 )
@@ -136,12 +136,12 @@ class MLP(MLPBase):
         n = X.shape[0]
         batch = min(config.batch_size, n)
         weight_mask = self._layout.weight_mask()
-        step = maths.OPTIMIZER_STEPS[config.optimizer]
+        step = optimizers.OPTIMIZER_STEPS[config.optimizer]
         sum_loss = self._spec.loss == "sse"
         grad = np.empty_like(theta)
         for epoch in range(first, first + count):
             order = perms[epoch - first] if perms.shape[0] else np.arange(n)
-            lr = maths.learning_rate_at(config, epoch, counters[1])
+            lr = schedules.learning_rate_at(config, epoch, counters[1])
             saved = theta.copy(), state.copy(), counters.copy()
             epoch_sum = epoch_weight = 0.0
             finite = True
@@ -160,7 +160,7 @@ class MLP(MLPBase):
                     if l2 != 0.0:
                         batch_loss += self._add_l2(grad, l2)
                     if config.clip_norm > 0.0:
-                        maths.clip_by_global_norm(grad, config.clip_norm)
+                        regularization.clip_by_global_norm(grad, config.clip_norm)
                     counters[0] += 1
                     step(theta, grad, state, config, lr, counters[0], weight_mask)
                     counters[1] += len(rows)
