@@ -157,7 +157,8 @@ def train(
     shuffle : bool
         Visit the rows in a new order each epoch (ignored for full-batch training).
     rng : numpy Generator, optional
-        Draws the row orders (``rng.permutation(n)`` per epoch); default: the model's generator.
+        Draws the row orders: the same as ``rng.permutation(n)`` once per epoch, drawn for a
+        chunk of epochs in one call; default: the model's generator.
     permutation : callable, optional
         ``permutation(n)`` returns the row order of the next epoch; replaces ``rng`` (for callers
         with a shuffling stream of their own, such as scikit-learn's).
@@ -185,7 +186,19 @@ def train(
             f"state belongs to optimizer {state.optimizer!r} with {state.buffers.shape[1]} "
             f"parameters; this run uses {config.optimizer!r} on {model.n_params}"
         )
-    draw = permutation or (rng if rng is not None else model._rng).permutation
+    if permutation is not None:
+
+        def draw(count):
+            return np.stack([permutation(n) for _ in range(count)])
+    else:
+        generator = rng if rng is not None else model._rng
+        rows = np.arange(n, dtype=np.int64)
+
+        def draw(count):
+            # one call for the orders of ``count`` epochs: numpy shuffles each row in turn as
+            # permutation(n) does, so the orders are the same bits as ``count`` calls of it
+            return generator.permuted(np.broadcast_to(rows, (count, n)), axis=1)
+
     history = _run(model, X, Y, sw, config, epochs, shuffle and config.batch_size < n, draw,
                    validation, state)  # fmt: skip
     return TrainResult(history, state)
@@ -218,7 +231,7 @@ def _run(model, X, Y, sw, config, epochs, shuffle, draw, validation, opt) -> His
     try:
         while done < epochs:
             count = min(per_chunk, epochs - done)
-            perms = np.stack([draw(n) for _ in range(count)]) if shuffle else no_perms
+            perms = draw(count) if shuffle else no_perms
             status, ran = model._train_chunk(
                 X, Y, sw, perms, done, count, config, opt.buffers, opt.counters, es,
                 best_theta, hist, *validation, val_hist, full_hist,
