@@ -189,7 +189,13 @@ def train(
     if permutation is not None:
 
         def draw(count):
-            return np.stack([permutation(n) for _ in range(count)])
+            orders = np.ascontiguousarray(
+                np.stack([np.asarray(permutation(n)) for _ in range(count)]), dtype=np.int64
+            )
+            # the kernels index rows by these without bounds checks
+            if orders.shape != (count, n) or orders.min() < 0 or orders.max() >= n:
+                raise ValueError(f"permutation({n}) must return {n} row indices in 0 … {n - 1}")
+            return orders
     else:
         generator = rng if rng is not None else model._rng
         rows = np.arange(n, dtype=np.int64)
@@ -197,7 +203,9 @@ def train(
         def draw(count):
             # one call for the orders of ``count`` epochs: numpy shuffles each row in turn as
             # permutation(n) does, so the orders are the same bits as ``count`` calls of it
-            return generator.permuted(np.broadcast_to(rows, (count, n)), axis=1)
+            orders = np.empty((count, n), dtype=np.int64)  # C order, as the kernels read it
+            orders[:] = rows
+            return generator.permuted(orders, axis=1, out=orders)
 
     history = _run(model, X, Y, sw, config, epochs, shuffle and config.batch_size < n, draw,
                    validation, state)  # fmt: skip
