@@ -70,7 +70,7 @@ def activate(name, param, z, start=0, stop=None, n_cols=None, kernel=_activate):
     return buf
 
 
-# --- f(z) ------------------------------------------------------------------------------------------
+# --- f(z) ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("case", list(INPUTS))
