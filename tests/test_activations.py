@@ -212,3 +212,18 @@ def test_scale_derivative_rows_lets_nan_through(name, param):
     _scale_derivative_rows(code(name), float(param), A, 0, comp, 0, 4)
     assert np.isnan(comp[0, 2])
     assert_close_nan(comp, ref, what=name)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known difference: the kernel's relu derivative is a select (D if a > 0 else 0), which "
+    "turns a NaN delta into 0 where a <= 0 or a is NaN; the reference multiplies by 0 (NaN)",
+)
+def test_relu_derivative_keeps_a_nan_delta():
+    A = np.array([-1.0, np.nan, 0.0, 2.0])
+    D = np.array([[np.nan, np.nan, np.nan, np.nan]])
+    ref = D * reference.relu_derivative(A)
+    comp = D.copy()
+    _scale_derivative_rows(code("relu"), 0.0, A, 0, comp, 0, 4)
+    assert np.isnan(ref).all()
+    assert_close_nan(comp, ref, what="relu")
