@@ -701,18 +701,29 @@ def nrt_allocations(fn) -> int | None:
     """How many blocks Numba's runtime allocated while ``fn()`` ran (None if unavailable).
 
     Statistics are switched on for the call only (they cost an atomic increment per allocation).
+    ``fn`` runs on the JIT kernels: precompiled (AOT) kernels carry their own copy of Numba's
+    runtime, whose allocations these statistics do not see (they would always read 0).
     """
     try:
         from numba.core.runtime import _nrt_python as nrt
         from numba.core.runtime import rtsys
     except ImportError:  # pragma: no cover - numba internals moved
         return None
+    import fastnn.model
+    from fastnn.kernels import _aot
+
+    saved = {name: getattr(fastnn.model, name) for name in _aot.ENTRY_POINTS}
     was_on = nrt.memsys_stats_enabled()
-    nrt.memsys_enable_stats()
     try:
+        for name, entry in _aot.implementations("jit").items():
+            setattr(fastnn.model, name, entry)
+        fn()  # compile (or load) the JIT kernels outside the count
+        nrt.memsys_enable_stats()
         before = rtsys.get_allocation_stats().alloc
         fn()
         return int(rtsys.get_allocation_stats().alloc - before)
     finally:
         if not was_on:
             nrt.memsys_disable_stats()
+        for name, entry in saved.items():
+            setattr(fastnn.model, name, entry)
