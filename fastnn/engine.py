@@ -223,10 +223,12 @@ def _run(model, X, Y, sw, config, epochs, shuffle, draw, validation, opt) -> His
             np.empty(0, dtype=dtype),
         )
     has_val = validation[0].shape[0] > 0
-    hist = np.full(epochs, np.nan)
-    val_hist = np.full(epochs, np.nan)
-    n_full = 0 if config.loss_every == 0 else (epochs - 1) // config.loss_every + 1
-    full_hist = np.full(n_full, np.nan)
+    # the histories grow with the epochs actually run (doubling, capped at ``epochs``), so a
+    # large ``epochs`` that early stopping ends soon costs no memory up front; the kernels index
+    # them by the global epoch number, so each chunk needs room up to its last epoch
+    hist = np.empty(0)
+    val_hist = np.empty(0)
+    full_hist = np.empty(0)
     es = np.array([np.inf, -1.0, 0.0])
     best_theta = model.params.copy() if config.patience else np.empty(0, dtype=dtype)
     per_chunk = max(1, CHUNK_WORK // max(1, n * model.n_params))
@@ -239,6 +241,13 @@ def _run(model, X, Y, sw, config, epochs, shuffle, draw, validation, opt) -> His
     try:
         while done < epochs:
             count = min(per_chunk, epochs - done)
+            if done + count > hist.shape[0]:
+                size = min(epochs, max(done + count, 2 * hist.shape[0]))
+                hist = _grown(hist, size)
+                if has_val:
+                    val_hist = _grown(val_hist, size)
+                if config.loss_every:
+                    full_hist = _grown(full_hist, (size - 1) // config.loss_every + 1)
             perms = draw(count) if shuffle else no_perms
             status, ran = model._train_chunk(
                 X, Y, sw, perms, done, count, config, opt.buffers, opt.counters, es,
@@ -251,7 +260,7 @@ def _run(model, X, Y, sw, config, epochs, shuffle, draw, validation, opt) -> His
         interrupted = True
         # the chunk that was running finished (kernels are not interruptible): count the
         # epochs it recorded
-        done = int(np.argmax(np.isnan(hist))) if np.isnan(hist).any() else epochs
+        done = int(np.argmax(np.isnan(hist))) if np.isnan(hist).any() else hist.shape[0]
         raise
     finally:
         used = math.ceil(done / config.loss_every) if config.loss_every else 0
@@ -274,6 +283,13 @@ def _run(model, X, Y, sw, config, epochs, shuffle, draw, validation, opt) -> His
             model.history_,
         )
     return model.history_
+
+
+def _grown(array: np.ndarray, size: int) -> np.ndarray:
+    """``array`` extended with NaN to ``size`` entries (a new array)."""
+    out = np.full(size, np.nan)
+    out[: array.shape[0]] = array
+    return out
 
 
 def objective(model, X, y, config: TrainConfig, sample_weight=None) -> tuple[float, np.ndarray]:
