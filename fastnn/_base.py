@@ -10,6 +10,8 @@ apart. A subclass supplies the methods that do the maths: ``_predict_rows``,
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import _io, _names, engine
@@ -17,27 +19,20 @@ from ._config import TrainConfig
 from ._spec import NetworkSpec, initial_params
 from ._validation import (
     as_float_array,
+    as_rng,
+    check_bool,
     check_float,
     check_int,
+    check_output,
     check_sample_weight,
+    check_targets,
     check_X,
     check_y,
+    public_signature,
 )
 
 #: Default learning rate of each optimizer (PyTorch's defaults).
 DEFAULT_LEARNING_RATE = {"sgd": 0.01, "adam": 0.001, "adamw": 0.001, "rmsprop": 0.01}
-
-
-def _as_rng(seed: object, argument: str) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None:
-        return np.random.default_rng()
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"{argument} must be None, an int or a numpy Generator, got {seed!r}")
-    if seed < 0:
-        raise ValueError(f"{argument} must be >= 0, got {seed}")
-    return np.random.default_rng(int(seed))
 
 
 class MLPBase:
@@ -73,6 +68,7 @@ class MLPBase:
         Start from these parameters instead of random ones (copied; length :attr:`n_params`).
     """
 
+    @public_signature("__init__")
     def __init__(
         self,
         layer_sizes,
@@ -86,7 +82,7 @@ class MLPBase:
         params=None,
     ):
         self._spec = NetworkSpec.parse(layer_sizes, activations, loss, bias, dtype)
-        self._rng = _as_rng(seed, "seed")
+        self._rng = as_rng(seed, "seed")
         if params is None:
             theta = initial_params(self._spec, init, self._rng)
         else:
@@ -266,7 +262,15 @@ class MLPBase:
             and X.shape[0] > 0
             and X.flags.carray
         ):
-            return self._predict_rows(X)
+            out = self._predict_rows(X)
+            if X.shape[0] == 1:  # inline check_output's cheap test (one row served at a time)
+                try:
+                    total = math.fsum(out.flat)
+                except (OverflowError, ValueError):
+                    total = math.nan
+                if total - total == 0.0:
+                    return out
+            return check_output(out)
         array = as_float_array(X, "X", dtype)
         if array.ndim == 1:
             if array.shape[0] != n_in:
@@ -274,7 +278,7 @@ class MLPBase:
                     f"X is 1-D with {array.shape[0]} values, read as one sample, but the network "
                     f"expects {n_in} inputs; pass a 2-D array (n_samples, {n_in}) for many rows"
                 )
-            return self._predict_rows(array.reshape(1, n_in))[0]
+            return check_output(self._predict_rows(array.reshape(1, n_in)))[0]
         if array.ndim != 2:
             raise ValueError(
                 f"X must be 1-D (one sample) or 2-D, got {array.ndim}-D shape {array.shape}"
@@ -286,7 +290,7 @@ class MLPBase:
                 f"X has {array.shape[1]} features per row but the network expects {n_in} "
                 f"(layer_sizes[0])"
             )
-        return self._predict_rows(array)
+        return check_output(self._predict_rows(array))
 
     def layer_outputs(self, X) -> list[np.ndarray]:
         """The output of every layer for the rows of ``X``, input layer excluded.
@@ -304,9 +308,21 @@ class MLPBase:
 
     def _data(self, X, y, sample_weight):
         X = check_X(X, self._spec.sizes[0], self._spec.dtype)
-        Y = check_y(y, X.shape[0], self._spec.sizes[-1], self._spec.dtype)
-        sw = check_sample_weight(sample_weight, X.shape[0], self._spec.dtype)
+        Y = check_targets(
+            check_y(y, X.shape[0], self._spec.sizes[-1], self._spec.dtype), self._spec.loss
+        )
+        # extreme weights are rescaled (exactly) for the losses that are weighted means; sse is
+        # a weighted sum, which rescaling would change
+        sw = check_sample_weight(
+            sample_weight, X.shape[0], self._spec.dtype, rescale=self._spec.loss != "sse"
+        )
         return X, Y, sw
+
+    def _overflowed(self, value: float, what: str) -> ValueError:
+        return ValueError(
+            f"the {self._spec.loss} loss overflowed for these inputs and parameters: {what} "
+            f"{value}; scale X (and y), or check the model's params"
+        )
 
     def loss(self, X, y, sample_weight=None) -> float:
         """The loss of the network on ``(X, y)`` (see ``loss`` in the class docstring).
@@ -315,7 +331,10 @@ class MLPBase:
         averaged with those weights (summed with them for ``sse``).
         """
         X, Y, sw = self._data(X, y, sample_weight)
-        return float(self._loss_value(X, Y, sw, 1.0))
+        value = float(self._loss_value(X, Y, sw, 1.0))
+        if not math.isfinite(value):
+            raise self._overflowed(value, "the loss is")
+        return value
 
     def gradient(self, X, y, sample_weight=None) -> np.ndarray:
         """``∂loss/∂θ`` on ``(X, y)``: a new array shaped like :attr:`params`.
@@ -324,11 +343,16 @@ class MLPBase:
         """
         X, Y, sw = self._data(X, y, sample_weight)
         grad = np.empty_like(self._theta)
-        self._loss_gradient(X, Y, sw, 1.0, grad)
+        value = float(self._loss_gradient(X, Y, sw, 1.0, grad))
+        if not math.isfinite(value):
+            raise self._overflowed(value, "the loss is")
+        if not np.isfinite(grad).all():
+            raise self._overflowed(np.nan, "the gradient has a non-finite entry, e.g.")
         return grad
 
     # --- training ---------------------------------------------------------------------------------
 
+    @public_signature("fit")
     def fit(
         self,
         X,
@@ -438,12 +462,13 @@ class MLPBase:
         if learning_rate is None:
             learning_rate = DEFAULT_LEARNING_RATE[optimizer]
         learning_rate = check_float(learning_rate, "learning_rate", positive=True)
-        batch = n if batch_size is None else min(check_int(batch_size, "batch_size"), n)
+        batch = (
+            n if batch_size is None else min(check_int(batch_size, "batch_size", maximum=None), n)
+        )
         momentum = check_float(momentum, "momentum", nonnegative=True)
         if momentum and optimizer != "sgd":
             raise ValueError(f"momentum applies to optimizer='sgd' only (got {optimizer!r})")
-        if not isinstance(nesterov, (bool, np.bool_)):
-            raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
+        nesterov = check_bool(nesterov, "nesterov")
         if nesterov and momentum == 0:
             raise ValueError("nesterov=True needs momentum > 0")
         if weight_decay is None:
@@ -485,13 +510,9 @@ class MLPBase:
             tol=check_float(tol, "tol", nonnegative=True),
             loss_every=0 if loss_every is None else check_int(loss_every, "loss_every"),
         )
-        if not isinstance(shuffle, (bool, np.bool_)):
-            raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
-        if not isinstance(keep_optimizer_state, (bool, np.bool_)):
-            raise TypeError(
-                f"keep_optimizer_state must be True or False, got {keep_optimizer_state!r}"
-            )
-        rng = self._rng if seed is None else _as_rng(seed, "seed")
+        shuffle = check_bool(shuffle, "shuffle")
+        keep_optimizer_state = check_bool(keep_optimizer_state, "keep_optimizer_state")
+        rng = self._rng if seed is None else as_rng(seed, "seed")
         self._validation(validation_data)  # checked before anything changes
         previous = self._optimizer_state
         if keep_optimizer_state and previous is not None and previous.optimizer == optimizer:
@@ -530,11 +551,13 @@ class MLPBase:
             "y_val",
             "X_val",
         )
+        check_targets(Y_val, self._spec.loss, "y_val")
         sw_val = check_sample_weight(
             validation_data[2] if len(validation_data) == 3 else None,
             X_val.shape[0],
             self._spec.dtype,
             "sample_weight_val",
+            rescale=self._spec.loss != "sse",
         )
         return X_val, Y_val, sw_val
 

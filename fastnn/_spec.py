@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ import numpy as np
 
 from . import _names
 from ._layout import Layout
-from ._validation import check_float
+from ._validation import check_bool, check_float, check_layer_size, check_network_memory
 
 DTYPES = {np.dtype(np.float64): "float64", np.dtype(np.float32): "float32"}
 
@@ -81,15 +82,7 @@ class NetworkSpec:
                 "layer_sizes must be a sequence of integers such as (2, 2, 1), "
                 f"got {type(layer_sizes).__name__}"
             )
-        sizes = []
-        for i, size in enumerate(layer_sizes):
-            if isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Integral):
-                raise TypeError(f"layer_sizes[{i}] must be an integer, got {size!r}")
-            if size < 1:
-                raise ValueError(
-                    f"layer_sizes[{i}] must be >= 1 (no zero-width layers), got {size}"
-                )
-            sizes.append(int(size))
+        sizes = [check_layer_size(size, f"layer_sizes[{i}]") for i, size in enumerate(layer_sizes)]
         if len(sizes) < 2:
             raise ValueError(
                 f"layer_sizes needs at least an input and an output size, got {list(layer_sizes)}"
@@ -149,11 +142,12 @@ class NetworkSpec:
                 )
             if sizes[-1] < 2:
                 raise ValueError("a softmax output layer needs at least 2 units")
-        if not isinstance(bias, (bool, np.bool_)):
-            raise TypeError(f"bias must be True or False, got {bias!r}")
-        return cls(
-            tuple(sizes), names, params, loss_name, loss_param, bool(bias), parse_dtype(dtype)
-        )
+        bias = check_bool(bias, "bias")
+        dtype = parse_dtype(dtype)
+        # θ's size from Python ints (no overflow), checked before anything is allocated
+        n_params = sum(a * b + (b if bias else 0) for a, b in itertools.pairwise(sizes))
+        check_network_memory(n_params, dtype.itemsize, sizes)
+        return cls(tuple(sizes), names, params, loss_name, loss_param, bias, dtype)
 
     @property
     def layout(self) -> Layout:

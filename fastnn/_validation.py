@@ -1,24 +1,106 @@
-"""Input checks shared by the compiled and the reference models.
+"""The argument checks of every public entry point, in one module.
 
-Every public entry point converts its inputs here *before* any kernel runs, so kernels only ever
-see C-contiguous, aligned, writeable arrays of the model's dtype (one compiled version per dtype)
-and never raise. Each error names the argument and says what was expected.
+:class:`fastnn.MLP` and :class:`fastnn.reference.MLP` (through :class:`fastnn._base.MLPBase`),
+:class:`fastnn.Classifier`, the scikit-learn estimators (where they check things themselves) and
+the tutorial classes in :mod:`fastnn.tutorials` and :mod:`fastnn.reference.tutorials` take their
+arguments through these functions, so one kind of argument is checked one way everywhere, with
+one message. Inputs are converted here *before* any kernel runs, so kernels only ever see
+C-contiguous, aligned, writeable arrays of the model's dtype (one compiled version per dtype)
+and never raise. Each error names the argument (as the public class spells it) and says what was
+expected.
 """
 
 from __future__ import annotations
 
+import difflib
+import functools
+import inspect
 import math
 import numbers
+import os
 
 import numpy as np
+
+#: Integers the kernels keep in int64 slots (epochs, patience, …) must stay below this.
+INT_LIMIT = 2**62
 
 
 def _describe(value: object) -> str:
     return type(value).__name__
 
 
-def check_int(value: object, name: str, minimum: int = 1) -> int:
-    """An integer ``>= minimum`` (bools and non-integral floats are refused)."""
+def _magnitude(value) -> str:
+    """An integer for a message: itself if short, else its order of magnitude."""
+    value = int(value)
+    if abs(value) < 10**20:
+        return str(value)
+    return f"about 10**{int(abs(value).bit_length() * math.log10(2))}"
+
+
+# --- keyword arguments ----------------------------------------------------------------------------
+
+
+def _binding_problem(signature: inspect.Signature, args: tuple, kwargs: dict) -> str | None:
+    """Why ``signature`` does not accept ``(args, kwargs)`` (None if it does)."""
+    accepted = [
+        p.name
+        for p in signature.parameters.values()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+    if not takes_any:
+        for key in kwargs:
+            if key not in accepted:
+                return unexpected_keyword(key, accepted[1:])  # [1:]: not ``self``
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as error:
+        return str(error)
+    return None
+
+
+def unexpected_keyword(key: str, accepted) -> str:
+    """The message for an unknown keyword ``key``, with the closest of ``accepted`` if any."""
+    close = difflib.get_close_matches(key, list(accepted), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"got an unexpected keyword argument {key!r}{hint}"
+
+
+def public_signature(method: str):
+    """Make argument-binding errors of a method name the public class and suggest a spelling.
+
+    ``MLP(...).fit(X, y, epoch=3)`` then raises ``TypeError: MLP.fit() got an unexpected keyword
+    argument 'epoch'; did you mean 'epochs'?`` instead of naming the internal base class. The
+    call itself is unchanged (one extra frame, a few hundred nanoseconds): the signature is only
+    examined after a ``TypeError``, and an error raised inside the method (not by binding its
+    arguments) propagates untouched.
+    """
+
+    def decorate(func):
+        signature = inspect.signature(func)
+
+        @functools.wraps(func)
+        def checked(*args, **kwargs):
+            try:
+                return func(*args, **kwargs)
+            except TypeError:
+                problem = _binding_problem(signature, args, kwargs)
+                if problem is None:
+                    raise
+            owner = type(args[0]).__name__ if args else func.__qualname__.split(".")[0]
+            call = f"{owner}()" if method == "__init__" else f"{owner}.{method}()"
+            raise TypeError(f"{call} {problem}") from None
+
+        return checked
+
+    return decorate
+
+
+# --- scalars --------------------------------------------------------------------------------------
+
+
+def check_int(value: object, name: str, minimum: int = 1, maximum: int | None = INT_LIMIT) -> int:
+    """An integer ``>= minimum`` (and ``< maximum``); bools and non-integral floats are refused."""
     if type(value) is not int and (
         isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral)
     ):
@@ -26,7 +108,19 @@ def check_int(value: object, name: str, minimum: int = 1) -> int:
     value = int(value)
     if value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+    if maximum is not None and value >= maximum:
+        raise ValueError(
+            f"{name} is too large: {_magnitude(value)} (it must be below 2**"
+            f"{maximum.bit_length() - 1})"
+        )
     return value
+
+
+def check_bool(value: object, name: str) -> bool:
+    """``True`` or ``False`` (numpy bools too; ints are refused)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {_describe(value)} {value!r}")
+    return bool(value)
 
 
 def check_float(
@@ -45,7 +139,12 @@ def check_float(
         and (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real))
     ):
         raise TypeError(f"{name} must be a real number, got {_describe(value)} {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int (or Fraction, Decimal) beyond the float range
+        raise ValueError(
+            f"{name} must be finite, got a number too large for a float: {_magnitude(value)}"
+        ) from None
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     if positive and value <= 0:
@@ -66,6 +165,8 @@ def as_float_array(value: object, name: str, dtype: np.dtype) -> np.ndarray:
     """
     if isinstance(value, np.ndarray):
         array = value
+        if type(value) is not np.ndarray and isinstance(value, np.ma.MaskedArray):
+            array = unmasked(value, name)
     else:
         try:
             array = np.asarray(value)
@@ -87,6 +188,23 @@ def as_float_array(value: object, name: str, dtype: np.dtype) -> np.ndarray:
     if kind not in "biuf":
         raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
     return np.require(array, dtype=dtype, requirements=("C", "A", "W"))
+
+
+def unmasked(array: np.ma.MaskedArray, name: str) -> np.ndarray:
+    """The data of a masked array that has no masked entry; one with masked entries is refused.
+
+    The kernels read an array's raw values, masked or not, so a masked entry would be used as
+    whatever value happens to sit under the mask.
+    """
+    mask = np.ma.getmaskarray(array)
+    if mask.any():
+        where = tuple(int(i) for i in np.argwhere(mask)[0])
+        raise ValueError(
+            f"{name} is a masked array with {int(mask.sum())} masked entries (first at index "
+            f"{where[0] if len(where) == 1 else where}); fastnn would read the values under the "
+            f"mask: fill them first ({name}.filled(value)) or drop those rows"
+        )
+    return np.ma.getdata(array)
 
 
 def check_finite(array: np.ndarray, name: str) -> None:
@@ -152,10 +270,29 @@ def check_y(
     return array
 
 
+#: Weights whose largest entry lies outside these bounds are rescaled by a power of two: beyond
+#: them a weighted sum can overflow, or a weight times a loss underflow to zero.
+_WEIGHT_RANGE = {
+    np.dtype(np.float64): (2.0**-500, 2.0**500),
+    np.dtype(np.float32): (2.0**-60, 2.0**60),
+}
+
+
 def check_sample_weight(
-    sample_weight: object, n_rows: int, dtype: np.dtype, name: str = "sample_weight"
+    sample_weight: object,
+    n_rows: int,
+    dtype: np.dtype,
+    name: str = "sample_weight",
+    *,
+    rescale: bool = True,
 ) -> np.ndarray:
-    """Sample weights as a 1-D array of ``n_rows`` non-negative finite values (empty: none)."""
+    """Sample weights as a 1-D array of ``n_rows`` non-negative finite values (empty: none).
+
+    All-zero weights are refused. With ``rescale``, weights whose largest value is extreme (say
+    1e308 or 5e-324, where a weighted sum overflows or a weight times a loss underflows) are
+    multiplied by a power of two, exactly, so that the largest becomes about 1: a weighted
+    *mean* is unchanged by that. Ordinary weights are returned as they came, bit for bit.
+    """
     if sample_weight is None:
         return np.empty(0, dtype=dtype)
     array = as_float_array(sample_weight, name, dtype)
@@ -165,7 +302,139 @@ def check_sample_weight(
         )
     check_finite(array, name)
     if (array < 0).any():
-        raise ValueError(f"{name} must be >= 0 everywhere")
-    if not array.sum() > 0:
-        raise ValueError(f"{name} must have a positive sum")
+        raise ValueError(
+            f"{name} must be >= 0 everywhere (first negative weight at index "
+            f"{int(np.flatnonzero(array < 0)[0])})"
+        )
+    largest = float(array.max())
+    if largest == 0.0:
+        raise ValueError(
+            f"{name}: weights sum to zero (all {n_rows} are 0); they must have a positive sum"
+        )
+    low, high = _WEIGHT_RANGE[array.dtype]
+    if rescale and not low <= largest <= high:
+        exponent = math.frexp(largest)[1]  # largest = m * 2**exponent, 0.5 <= m < 1
+        # a new array (never the caller's); multiplying by a power of two is exact
+        array = np.ldexp(array, -exponent).astype(dtype, copy=False)
     return array
+
+
+def check_targets(Y: np.ndarray, loss: str, name: str = "y") -> np.ndarray:
+    """Targets that suit ``loss``: in [0, 1] for binary cross-entropy, probability rows (>= 0,
+    summing to 1) for categorical cross-entropy; other losses take any finite target."""
+    if loss == "binary_crossentropy":
+        bad = (Y < 0) | (Y > 1)
+        if bad.any():
+            row = int(np.flatnonzero(bad.any(axis=1))[0])
+            raise ValueError(
+                f"{name}: loss 'binary_crossentropy' needs targets in [0, 1] (labels or "
+                f"probabilities); row {row} is {Y[row].tolist()}"
+            )
+    elif loss == "categorical_crossentropy":
+        negative = (Y < 0).any(axis=1)
+        if negative.any():
+            row = int(np.flatnonzero(negative)[0])
+            raise ValueError(
+                f"{name}: loss 'categorical_crossentropy' needs non-negative targets (one-hot "
+                f"rows or probabilities); row {row} is {Y[row].tolist()}"
+            )
+        tolerance = 1e-6 if Y.dtype == np.float64 else 1e-3
+        off = np.abs(Y.sum(axis=1, dtype=np.float64) - 1.0) > tolerance
+        if off.any():
+            row = int(np.flatnonzero(off)[0])
+            raise ValueError(
+                f"{name}: loss 'categorical_crossentropy' needs each target row to sum to 1 "
+                f"(one-hot rows or probabilities, within {tolerance:g}); row {row} is "
+                f"{Y[row].tolist()}, summing to {float(Y[row].sum(dtype=np.float64))!r}"
+            )
+    return Y
+
+
+# --- random seeds, network sizes, memory ----------------------------------------------------------
+
+
+def check_seed(seed: object, name: str = "seed"):
+    """``seed`` if it is None, a numpy Generator or an integer ``>= 0`` (returned as int)."""
+    if seed is None or isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"{name} must be None, an int or a numpy Generator, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"{name} must be >= 0, got {seed}")
+    return int(seed)
+
+
+def as_rng(seed: object, name: str = "seed") -> np.random.Generator:
+    """``seed`` (see :func:`check_seed`) as a numpy Generator; a Generator is used as it is."""
+    seed = check_seed(seed, name)
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
+def check_hidden_sizes(value: object, name: str = "hidden_layer_sizes") -> tuple[int, ...]:
+    """Units of each hidden layer: an integer or a sequence of integers ``>= 1``."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        value = (value,)
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TypeError(
+            f"{name} must be an integer or a sequence of integers such as (64,) or (32, 16), "
+            f"got {_describe(value)} {value!r}"
+        )
+    return tuple(check_layer_size(size, f"{name}[{i}]") for i, size in enumerate(value))
+
+
+def check_layer_size(value: object, name: str) -> int:
+    """The number of units of one layer: an integer ``>= 1``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1 (no zero-width layers), got {value}")
+    return int(value)
+
+
+def physical_memory() -> int:
+    """Bytes of RAM of this machine (a large constant where the OS does not say)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return 1 << 48
+
+
+def check_network_memory(n_params: int, itemsize: int, sizes, name: str = "layer_sizes") -> None:
+    """Refuse a network whose θ, gradient and optimizer state cannot fit in this machine's RAM.
+
+    Training holds about five θ-sized arrays (θ, the gradient, two optimizer buffers, the best θ
+    of early stopping); ``n_params`` is a Python int, so this works for any size.
+    """
+    needed = 5 * n_params * itemsize
+    available = physical_memory()
+    if needed > available:
+        raise ValueError(
+            f"{name} {list(sizes) if len(sizes) <= 8 else '...'} give {_magnitude(n_params)} "
+            f"parameters: θ, gradients and optimizer state need {_magnitude(needed)} bytes "
+            f"but this machine has {available} bytes of memory"
+        )
+
+
+def check_output(out: np.ndarray) -> np.ndarray:
+    """``out`` (network outputs for finite inputs) if finite; overflowed ones are refused.
+
+    Cheap for a few outputs (one row served at a time): ``math.fsum`` over them is NaN or
+    infinite (or raises) only if one of them is, or, for finite outputs, if their sum
+    overflows — which the exact numpy check then clears.
+    """
+    if out.size <= 16:
+        try:
+            total = math.fsum(out.flat)
+        except (OverflowError, ValueError):  # inf - inf, or a sum beyond the float range
+            total = math.nan
+        if total - total == 0.0:
+            return out
+    if not np.isfinite(out).all():
+        row = int(np.flatnonzero(~np.isfinite(out).all(axis=-1))[0]) if out.ndim == 2 else 0
+        raise ValueError(
+            f"X overflowed the network: its values are too large (the outputs for row {row} are "
+            f"NaN or infinite although X is finite); scale the inputs (e.g. standardise X)"
+        )
+    return out
