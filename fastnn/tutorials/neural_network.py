@@ -15,8 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import (
+    check_count,
+    check_exact,
+    check_iterations,
+    check_table,
+)
 from ..model import MLP
-from ..reference.tutorials import _checks as checks
 from ..reference.tutorials.neural_network import TABLE_X, TABLE_Y, sigmoid_derivative
 
 __all__ = ["TABLE_X", "TABLE_Y", "NeuralNetwork", "sigmoid_derivative"]
@@ -54,11 +59,11 @@ class NeuralNetwork:
     """
 
     def __init__(self, x, y, *, hidden=4, seed=None, weights1=None, weights2=None):
-        inputs, targets = checks.table(x, y)
-        hidden = checks.count(hidden, "hidden")
+        inputs, targets = check_table(x, y)
+        hidden = check_count(hidden, "hidden")
         shapes = ((inputs.shape[1], hidden), (hidden, targets.shape[1]))
         given = [
-            None if value is None else checks.exact(value, shape, name)
+            None if value is None else check_exact(value, shape, name)
             for name, value, shape in zip(
                 ("weights1", "weights2"), (weights1, weights2), shapes, strict=True
             )
@@ -82,7 +87,7 @@ class NeuralNetwork:
     def weights1(self, value) -> None:
         view = self.model.weights[0]
         if value is not view:  # not the in-place ``nn.weights1 += d``
-            view[...] = checks.exact(value, view.shape, "weights1")
+            view[...] = check_exact(value, view.shape, "weights1")
 
     @property
     def weights2(self) -> np.ndarray:
@@ -92,7 +97,7 @@ class NeuralNetwork:
     def weights2(self, value) -> None:
         view = self.model.weights[1]
         if value is not view:
-            view[...] = checks.exact(value, view.shape, "weights2")
+            view[...] = check_exact(value, view.shape, "weights2")
 
     def feedforward(self):
         """Recompute :attr:`layer1` and :attr:`output` from :attr:`input`; returns ``output``."""
@@ -126,7 +131,7 @@ class NeuralNetwork:
         losses = self.model.fit(
             self.input,
             self.y,
-            epochs=checks.iterations(iterations),
+            epochs=check_iterations(iterations),
             learning_rate=1.0,
             batch_size=None,
             shuffle=False,

@@ -20,8 +20,17 @@ from __future__ import annotations
 import numpy as np
 
 from .._layout import Layout
+from .._validation import (
+    check_count,
+    check_exact,
+    check_nine_values,
+    check_number,
+    check_rate,
+    check_rows,
+    check_target_column,
+    check_vector,
+)
 from ..model import MLP
-from ..reference.tutorials import _checks as checks
 from ..reference.tutorials import neuron as _reference
 from ..reference.tutorials.neuron import (
     EMILY,
@@ -68,8 +77,8 @@ class Neuron:
     """
 
     def __init__(self, weights, bias):
-        w = checks.vector(weights, "weights")
-        b = checks.number(bias, "bias")
+        w = check_vector(weights, "weights")
+        b = check_number(bias, "bias")
         self.model = MLP((w.shape[0], 1), "sigmoid", "mse", params=np.append(w, b))
 
     @property
@@ -79,7 +88,7 @@ class Neuron:
     @weights.setter
     def weights(self, value) -> None:
         view = self.model.weights[0][:, 0]
-        view[...] = checks.exact(value, view.shape, "weights")
+        view[...] = check_exact(value, view.shape, "weights")
 
     @property
     def bias(self) -> np.float64:
@@ -87,11 +96,11 @@ class Neuron:
 
     @bias.setter
     def bias(self, value) -> None:
-        self.model.biases[0][0] = checks.number(value, "bias")
+        self.model.biases[0][0] = check_number(value, "bias")
 
     def feedforward(self, inputs):
         """The unit's output for one input vector (a scalar) or for rows of inputs (1-D)."""
-        rows, single = checks.rows(inputs, self.model.layer_sizes[0], "inputs")
+        rows, single = check_rows(inputs, self.model.layer_sizes[0], "inputs")
         out = self.model.predict(rows)[:, 0]
         return out[0] if single else out
 
@@ -136,7 +145,7 @@ def _parameter(name: str) -> property:
         return self.model.params[index]
 
     def set(self, value) -> None:
-        self.model.params[index] = checks.number(value, name)
+        self.model.params[index] = check_number(value, name)
 
     return property(get, set, doc=f"``{name}``: θ[{index}] of :attr:`model`.")
 
@@ -181,7 +190,7 @@ class OurNeuralNetwork:
 
     @staticmethod
     def _theta(values) -> np.ndarray:
-        array = checks.nine_values(values)
+        array = check_nine_values(values)
         theta = np.empty(len(PARAM_NAMES))
         theta[_ORDER] = array
         return theta
@@ -197,7 +206,7 @@ class OurNeuralNetwork:
 
     def feedforward(self, x):
         """The network's output for one person ``[x1, x2]`` (a scalar) or for rows of people."""
-        rows, single = checks.rows(x, 2, "x")
+        rows, single = check_rows(x, 2, "x")
         out = self.model.predict(rows)[:, 0]
         return out[0] if single else out
 
@@ -207,8 +216,8 @@ class OurNeuralNetwork:
         With one sample this is the tutorial's hand-worked partial derivative: ∂L/∂w1 ≈ 0.0214
         for Alice with every weight 1 and every bias 0.
         """
-        rows, _ = checks.rows(data, 2, "data")
-        targets = checks.labels(all_y_trues, rows.shape[0], "all_y_trues", "data")
+        rows, _ = check_rows(data, 2, "data")
+        targets = check_target_column(all_y_trues, rows.shape[0], "all_y_trues", "data")
         grad = self.model.gradient(rows, targets)
         return {name: grad[THETA_INDEX[name]] for name in PARAM_NAMES}
 
@@ -223,11 +232,11 @@ class OurNeuralNetwork:
             The MSE over the whole table after epochs 0, ``loss_every``, 2·``loss_every``, …
             (also kept in :attr:`loss_history`, with the epoch numbers in :attr:`loss_epochs`).
         """
-        rows, _ = checks.rows(data, 2, "data")
-        targets = checks.labels(all_y_trues, rows.shape[0], "all_y_trues", "data")
-        learn_rate = checks.rate(learn_rate, "learn_rate")
-        epochs = checks.count(epochs, "epochs")
-        loss_every = checks.count(loss_every, "loss_every")
+        rows, _ = check_rows(data, 2, "data")
+        targets = check_target_column(all_y_trues, rows.shape[0], "all_y_trues", "data")
+        learn_rate = check_rate(learn_rate, "learn_rate")
+        epochs = check_count(epochs, "epochs")
+        loss_every = check_count(loss_every, "loss_every")
         self.model.fit(
             rows,
             targets,

@@ -14,8 +14,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import (
+    check_column,
+    check_count,
+    check_iterations,
+    check_number,
+    check_one_point,
+    check_points,
+    check_rate,
+)
 from ..model import MLP
-from ..reference.tutorials import _checks as checks
 from ..reference.tutorials.perceptron import (
     backpropagate,
     backpropogate,
@@ -58,7 +66,7 @@ class Perceptron:
     """
 
     def __init__(self, m=5.0, b=10.0):
-        params = [checks.number(m, "m"), checks.number(b, "b")]
+        params = [check_number(m, "m"), check_number(b, "b")]
         self.model = MLP((1, 1), "identity", "mse", params=params)
 
     @property
@@ -67,7 +75,7 @@ class Perceptron:
 
     @m.setter
     def m(self, value) -> None:
-        self.model.params[0] = checks.number(value, "m")
+        self.model.params[0] = check_number(value, "m")
 
     @property
     def b(self) -> np.float64:
@@ -75,17 +83,17 @@ class Perceptron:
 
     @b.setter
     def b(self, value) -> None:
-        self.model.params[1] = checks.number(value, "b")
+        self.model.params[1] = check_number(value, "b")
 
     def feedforward(self, x):
         """``m·x + b`` for a number or an array (same shape back)."""
-        column, shape = checks.column(x, "x")
+        column, shape = check_column(x, "x")
         out = self.model.predict(column).reshape(shape)
         return out[()] if out.ndim == 0 else out
 
     def loss(self, x, y):
         """Sum of the squared errors of the predictions for ``x``."""
-        X, Y = checks.points(x, y)
+        X, Y = check_points(x, y)
         return float(self.model.loss(X, Y) * X.shape[0])
 
     def backpropagate(self, x, y):
@@ -94,7 +102,7 @@ class Perceptron:
         For one sample this is that sample's gradient; for the whole table it is the gradient a
         training step uses.
         """
-        grad = self.model.gradient(*checks.points(x, y))
+        grad = self.model.gradient(*check_points(x, y))
         return float(grad[0]), float(grad[1])
 
     def step(self, x, y, learning_rate=0.001):
@@ -109,12 +117,12 @@ class Perceptron:
         ndarray
             The mean squared error before each step.
         """
-        X, Y = checks.points(x, y)
+        X, Y = check_points(x, y)
         return self.model.fit(
             X,
             Y,
-            epochs=checks.iterations(iterations),
-            learning_rate=checks.rate(learning_rate, "learning_rate"),
+            epochs=check_iterations(iterations),
+            learning_rate=check_rate(learning_rate, "learning_rate"),
             batch_size=None,
             shuffle=False,
         )
@@ -127,9 +135,9 @@ class Perceptron:
         y_preds, losses : ndarray, shape (steps,)
             The prediction for ``x`` and its squared error before each step.
         """
-        X, Y = checks.one_point(x, y)
-        learning_rate = checks.rate(learning_rate, "learning_rate")
-        steps = checks.count(steps, "steps")
+        X, Y = check_one_point(x, y)
+        learning_rate = check_rate(learning_rate, "learning_rate")
+        steps = check_count(steps, "steps")
         y_preds, losses = np.empty(steps), np.empty(steps)
         for i in range(steps):
             y_preds[i] = self.model.predict(X)[0, 0]

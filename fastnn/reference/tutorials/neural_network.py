@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _checks as checks
+from ..._validation import (
+    check_count,
+    check_exact,
+    check_iterations,
+    check_table,
+)
 from .neuron import as_generator, sigmoid
 
 #: The tutorial's 4-row table (third column is a constant 1) and its targets.
@@ -32,7 +37,7 @@ def start_weights(rng, n_inputs, hidden, n_outputs, weights1, weights2):
     shapes = {"weights1": (n_inputs, hidden), "weights2": (hidden, n_outputs)}
     given = {"weights1": weights1, "weights2": weights2}
     checked = {
-        name: np.array(checks.exact(value, shapes[name], name))
+        name: np.array(check_exact(value, shapes[name], name))
         for name, value in given.items()
         if value is not None
     }
@@ -70,8 +75,8 @@ class NeuralNetwork:
     """
 
     def __init__(self, x, y, *, hidden=4, seed=None, weights1=None, weights2=None):
-        self.input, self.y = checks.table(x, y)
-        hidden = checks.count(hidden, "hidden")
+        self.input, self.y = check_table(x, y)
+        hidden = check_count(hidden, "hidden")
         self._weights1, self._weights2 = start_weights(
             as_generator(seed), self.input.shape[1], hidden, self.y.shape[1], weights1, weights2
         )
@@ -85,7 +90,7 @@ class NeuralNetwork:
     @weights1.setter
     def weights1(self, value) -> None:
         if value is not self._weights1:  # not the in-place ``nn.weights1 += d``
-            self._weights1[...] = checks.exact(value, self._weights1.shape, "weights1")
+            self._weights1[...] = check_exact(value, self._weights1.shape, "weights1")
 
     @property
     def weights2(self) -> np.ndarray:
@@ -94,7 +99,7 @@ class NeuralNetwork:
     @weights2.setter
     def weights2(self, value) -> None:
         if value is not self._weights2:
-            self._weights2[...] = checks.exact(value, self._weights2.shape, "weights2")
+            self._weights2[...] = check_exact(value, self._weights2.shape, "weights2")
 
     def feedforward(self):
         """Recompute :attr:`layer1` and :attr:`output` from :attr:`input`; returns ``output``."""
@@ -136,7 +141,7 @@ class NeuralNetwork:
         ndarray
             The sum of squared errors of each iteration, measured before its update.
         """
-        iterations = checks.iterations(iterations)
+        iterations = check_iterations(iterations)
         losses = np.empty(iterations)
         for i in range(iterations):
             self.feedforward()

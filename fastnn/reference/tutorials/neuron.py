@@ -14,12 +14,22 @@ with ``f`` the sigmoid, ``x1`` a person's weight (lb - 135) and ``x2`` their hei
 
 from __future__ import annotations
 
-import numbers
 from operator import attrgetter
 
 import numpy as np
 
-from . import _checks as checks
+from ..._validation import (
+    as_rng,
+    check_count,
+    check_exact,
+    check_nine_values,
+    check_number,
+    check_pair_weights,
+    check_rate,
+    check_rows,
+    check_target_column,
+    check_vector,
+)
 
 #: The nine parameters of the 2-2-1 network, in the order :attr:`OurNeuralNetwork.values` uses.
 PARAM_NAMES = ("w1", "w2", "w3", "w4", "w5", "w6", "b1", "b2", "b3")
@@ -50,17 +60,8 @@ def mse_loss(y_true, y_pred):
     return np.mean(diff**2)
 
 
-def as_generator(seed, argument="seed"):
-    """``seed`` (None, an int or a numpy Generator) as a numpy Generator."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None:
-        return np.random.default_rng()
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"{argument} must be None, an int or a numpy Generator, got {seed!r}")
-    if seed < 0:
-        raise ValueError(f"{argument} must be >= 0, got {seed}")
-    return np.random.default_rng(int(seed))
+#: ``seed`` (None, an int or a numpy Generator) as a numpy Generator: fastnn's one seed check.
+as_generator = as_rng
 
 
 class Neuron:
@@ -80,8 +81,8 @@ class Neuron:
     """
 
     def __init__(self, weights, bias):
-        self._weights = np.array(checks.vector(weights, "weights"))
-        self._bias = checks.number(bias, "bias")
+        self._weights = np.array(check_vector(weights, "weights"))
+        self._bias = check_number(bias, "bias")
 
     @property
     def weights(self) -> np.ndarray:
@@ -90,7 +91,7 @@ class Neuron:
     @weights.setter
     def weights(self, value) -> None:
         if value is not self._weights:  # not the in-place ``neuron.weights += d``
-            self._weights[...] = checks.exact(value, self._weights.shape, "weights")
+            self._weights[...] = check_exact(value, self._weights.shape, "weights")
 
     @property
     def bias(self) -> float:
@@ -98,11 +99,11 @@ class Neuron:
 
     @bias.setter
     def bias(self, value) -> None:
-        self._bias = checks.number(value, "bias")
+        self._bias = check_number(value, "bias")
 
     def feedforward(self, inputs):
         """The unit's output for one input vector (a scalar) or for rows of inputs (1-D)."""
-        rows, single = checks.rows(inputs, self._weights.shape[0], "inputs")
+        rows, single = check_rows(inputs, self._weights.shape[0], "inputs")
         out = sigmoid(rows @ self._weights + self._bias)
         return out[0] if single else out
 
@@ -117,14 +118,14 @@ class FixedWeightNetwork:
     neuron_class = Neuron  # the compiled twin swaps in its own Neuron
 
     def __init__(self, weights=(0, 1), bias=0):
-        weights = checks.pair_weights(weights)
+        weights = check_pair_weights(weights)
         self.h1 = self.neuron_class(weights, bias)
         self.h2 = self.neuron_class(weights, bias)
         self.o1 = self.neuron_class(weights, bias)
 
     def feedforward(self, x):
         """The output for one input pair ``[x1, x2]`` (a scalar) or for rows of pairs (1-D)."""
-        rows, single = checks.rows(x, 2, "x")
+        rows, single = check_rows(x, 2, "x")
         hidden = np.stack([self.h1.feedforward(rows), self.h2.feedforward(rows)], axis=-1)
         out = self.o1.feedforward(hidden)
         return out[0] if single else out
@@ -135,7 +136,7 @@ def _parameter(name: str) -> property:
     slot = "_" + name
 
     def set(self, value) -> None:
-        setattr(self, slot, checks.number(value, name))
+        setattr(self, slot, check_number(value, name))
 
     return property(attrgetter(slot), set, doc=f"``{name}`` (a float; set it to any finite number)")
 
@@ -193,7 +194,7 @@ class OurNeuralNetwork:
 
     @values.setter
     def values(self, values) -> None:
-        array = checks.nine_values(values)
+        array = check_nine_values(values)
         for (_, slot), value in zip(_SLOTS, array, strict=True):
             setattr(self, slot, float(value))
 
@@ -207,7 +208,7 @@ class OurNeuralNetwork:
 
     def feedforward(self, x):
         """The network's output for one person ``[x1, x2]`` (a scalar) or for rows of people."""
-        rows, single = checks.rows(x, 2, "x")
+        rows, single = check_rows(x, 2, "x")
         out = self._forward(rows[:, 0], rows[:, 1])[-1]
         return out[0] if single else out
 
@@ -239,8 +240,8 @@ class OurNeuralNetwork:
         With one sample (``data = [x1, x2]`` or a single row) this is the tutorial's hand-worked
         partial derivative, e.g. ∂L/∂w1 ≈ 0.0214 for Alice with every weight 1 and every bias 0.
         """
-        data, _ = checks.rows(data, 2, "data")
-        targets = checks.labels(all_y_trues, data.shape[0], "all_y_trues", "data").ravel()
+        data, _ = check_rows(data, 2, "data")
+        targets = check_target_column(all_y_trues, data.shape[0], "all_y_trues", "data").ravel()
         per_sample = [self._sample_gradient(x, y) for x, y in zip(data, targets, strict=True)]
         return {name: np.mean([g[name] for g in per_sample]) for name in PARAM_NAMES}
 
@@ -253,11 +254,11 @@ class OurNeuralNetwork:
             The MSE over the whole table after epochs 0, ``loss_every``, 2·``loss_every``, …
             (also kept in :attr:`loss_history`, with the epoch numbers in :attr:`loss_epochs`).
         """
-        data, _ = checks.rows(data, 2, "data")
-        targets = checks.labels(all_y_trues, data.shape[0], "all_y_trues", "data").ravel()
-        learn_rate = checks.rate(learn_rate, "learn_rate")
-        epochs = checks.count(epochs, "epochs")
-        loss_every = checks.count(loss_every, "loss_every")
+        data, _ = check_rows(data, 2, "data")
+        targets = check_target_column(all_y_trues, data.shape[0], "all_y_trues", "data").ravel()
+        learn_rate = check_rate(learn_rate, "learn_rate")
+        epochs = check_count(epochs, "epochs")
+        loss_every = check_count(loss_every, "loss_every")
         losses, recorded_at = [], []
         for epoch in range(epochs):
             for x, y_true in zip(data, targets, strict=True):

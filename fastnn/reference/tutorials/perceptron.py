@@ -17,7 +17,15 @@ from importlib import resources
 
 import numpy as np
 
-from . import _checks as checks
+from ..._validation import (
+    check_column,
+    check_count,
+    check_iterations,
+    check_number,
+    check_one_point,
+    check_points,
+    check_rate,
+)
 
 #: The package file holding the 20 points, for installs without scikit-learn.
 DATA_FILE = "diabetes_tail.csv"
@@ -101,7 +109,7 @@ def closed_form_fit(x, y):
 
 def _points(x, y):
     """``x`` and ``y``, checked, as equally long 1-D float arrays (the samples the loops visit)."""
-    X, Y = checks.points(x, y)
+    X, Y = check_points(x, y)
     return X.ravel(), Y.ravel()
 
 
@@ -125,8 +133,8 @@ class Perceptron:
     """
 
     def __init__(self, m=5.0, b=10.0):
-        self._m = checks.number(m, "m")
-        self._b = checks.number(b, "b")
+        self._m = check_number(m, "m")
+        self._b = check_number(b, "b")
 
     @property
     def m(self) -> float:
@@ -134,7 +142,7 @@ class Perceptron:
 
     @m.setter
     def m(self, value) -> None:
-        self._m = checks.number(value, "m")
+        self._m = check_number(value, "m")
 
     @property
     def b(self) -> float:
@@ -142,11 +150,11 @@ class Perceptron:
 
     @b.setter
     def b(self, value) -> None:
-        self._b = checks.number(value, "b")
+        self._b = check_number(value, "b")
 
     def feedforward(self, x):
         """``m·x + b`` for a number or an array (same shape back)."""
-        column, shape = checks.column(x, "x")
+        column, shape = check_column(x, "x")
         out = feedforward(column, self._m, self._b).reshape(shape)
         return out[()] if out.ndim == 0 else out
 
@@ -184,13 +192,13 @@ class Perceptron:
     def step(self, x, y, learning_rate=0.001):
         """One gradient-descent step; returns the mean squared error before it."""
         xs, ys = _points(x, y)
-        return self._step(xs, ys, checks.rate(learning_rate, "learning_rate"))
+        return self._step(xs, ys, check_rate(learning_rate, "learning_rate"))
 
     def train(self, x, y, iterations=10_000, learning_rate=0.001):
         """``iterations`` gradient-descent steps; returns the mean squared error before each."""
         xs, ys = _points(x, y)
-        iterations = checks.iterations(iterations)
-        learning_rate = checks.rate(learning_rate, "learning_rate")
+        iterations = check_iterations(iterations)
+        learning_rate = check_rate(learning_rate, "learning_rate")
         return np.array([self._step(xs, ys, learning_rate) for _ in range(iterations)])
 
     def descent_path(self, x, y, learning_rate, steps=10):
@@ -201,9 +209,9 @@ class Perceptron:
         y_preds, losses : ndarray, shape (steps,)
             The prediction for ``x`` and its squared error before each step.
         """
-        xs, ys = (a.ravel() for a in checks.one_point(x, y))
-        learning_rate = checks.rate(learning_rate, "learning_rate")
-        steps = checks.count(steps, "steps")
+        xs, ys = (a.ravel() for a in check_one_point(x, y))
+        learning_rate = check_rate(learning_rate, "learning_rate")
+        steps = check_count(steps, "steps")
         y_preds, losses = np.empty(steps), np.empty(steps)
         for i in range(steps):
             y_preds[i] = feedforward(xs[0], self._m, self._b)
