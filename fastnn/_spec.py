@@ -11,7 +11,13 @@ import numpy as np
 
 from . import _names
 from ._layout import Layout
-from ._validation import check_bool, check_float, check_layer_size, check_network_memory
+from ._validation import (
+    check_bool,
+    check_float,
+    check_init,
+    check_layer_size,
+    check_network_memory,
+)
 
 DTYPES = {np.dtype(np.float64): "float64", np.dtype(np.float32): "float32"}
 
@@ -191,10 +197,7 @@ def initial_params(spec: NetworkSpec, init: object, rng: np.random.Generator) ->
     biases 0. ``None`` picks He for relu-family layers and Glorot uniform for the others.
     Layers are drawn in order, each layer's weights (row-major) before its biases.
     """
-    if init is not None and init not in _names.INITS:
-        if not isinstance(init, str):
-            raise TypeError(f"init must be None or one of {list(_names.INITS)}, got {init!r}")
-        raise ValueError(f"init: unknown name {init!r}; expected one of {list(_names.INITS)}")
+    init = check_init(init)
     layout = spec.layout
     theta = np.zeros(layout.n_params, dtype=np.float64)
     for k in range(layout.n_layers):

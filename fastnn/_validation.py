@@ -21,6 +21,8 @@ import os
 
 import numpy as np
 
+from . import _names
+
 #: Integers the kernels keep in int64 slots (epochs, patience, …) must stay below this.
 INT_LIMIT = 2**62
 
@@ -348,6 +350,80 @@ def check_targets(Y: np.ndarray, loss: str, name: str = "y") -> np.ndarray:
                 f"{Y[row].tolist()}, summing to {float(Y[row].sum(dtype=np.float64))!r}"
             )
     return Y
+
+
+def check_labels(labels: object, name: str) -> np.ndarray:
+    """Class labels as a 1-D numpy array without missing values (None, NaN, NaT)."""
+    if isinstance(labels, np.ndarray):
+        array = labels
+        if type(labels) is not np.ndarray and isinstance(labels, np.ma.MaskedArray):
+            array = unmasked(labels, name)
+    else:
+        try:
+            array = np.asarray(labels)
+        except ValueError as error:
+            raise ValueError(f"{name} must be a 1-D sequence of labels: {error}") from None
+    if array.ndim != 1:
+        hint = (
+            f"; it looks like a column: pass {name}.ravel()"
+            if array.ndim == 2 and array.shape[1] == 1
+            else ""
+        )
+        raise ValueError(
+            f"{name} must be 1-D, one label per row, got shape {array.shape}{hint} (for "
+            "one-hot or probability targets train an MLP with a softmax output directly)"
+        )
+    if array.dtype.kind == "f" and np.isnan(array).any():
+        raise ValueError(
+            f"{name} contains NaN at index {int(np.flatnonzero(np.isnan(array))[0])}; "
+            "every row needs a label"
+        )
+    if array.dtype.kind == "O":
+        for i, label in enumerate(array):
+            if label is None or (isinstance(label, float) and math.isnan(label)):
+                raise ValueError(
+                    f"{name} contains a missing label ({label!r}) at index {i}; every row "
+                    "needs a label"
+                )
+    if array.dtype.kind in "mM" and np.isnat(array).any():
+        raise ValueError(f"{name} contains NaT; every row needs a label")
+    return array
+
+
+# --- names: initialisation, activations -----------------------------------------------------------
+
+
+def check_init(init: object) -> str | None:
+    """An initialisation scheme's name, or None (the default for each activation)."""
+    if init is not None and init not in _names.INITS:
+        if not isinstance(init, str):
+            raise TypeError(f"init must be None or one of {list(_names.INITS)}, got {init!r}")
+        raise ValueError(f"init: unknown name {init!r}; expected one of {list(_names.INITS)}")
+    return init
+
+
+def check_hidden_activation(activation: object, name: str = "activation"):
+    """A hidden-layer activation: a name or a ``(name, parameter)`` pair; softmax is refused."""
+    if isinstance(activation, tuple) and len(activation) == 2:
+        key, param = activation
+    else:
+        key, param = activation, None
+    _names.lookup(_names.ACTIVATIONS, key, name)
+    if key == "softmax":
+        raise ValueError(
+            f"{name}: softmax is the output layer of a multi-class Classifier, not a hidden "
+            "activation; choose one of relu, tanh, sigmoid, leaky_relu, elu, softplus, identity"
+        )
+    if param is None:
+        return activation
+    if key not in _names.ACTIVATION_DEFAULT_PARAM:
+        raise ValueError(f"{name}: {key!r} takes no parameter, got {activation!r}")
+    value = check_float(param, f"{name} parameter of {key!r}")
+    if key == "leaky_relu" and value < 0:
+        raise ValueError(f"{name}: leaky_relu slope must be >= 0, got {value}")
+    if key == "elu" and value <= 0:
+        raise ValueError(f"{name}: elu alpha must be > 0, got {value}")
+    return (key, value)
 
 
 # --- random seeds, network sizes, memory ----------------------------------------------------------

@@ -16,14 +16,24 @@ every line of it and differ only in the network underneath.
 
 from __future__ import annotations
 
-import math
-import numbers
+import inspect
 
 import numpy as np
 
-from . import _names
+from ._base import MLPBase
 from ._spec import DTYPES, parse_dtype
-from ._validation import as_float_array, check_float, check_int, check_X
+from ._validation import (
+    as_float_array,
+    check_hidden_activation,
+    check_hidden_sizes,
+    check_init,
+    check_labels,
+    check_sample_weight,
+    check_seed,
+    check_X,
+    public_signature,
+    unexpected_keyword,
+)
 from .model import MLP
 
 
@@ -31,79 +41,23 @@ class NotFittedError(ValueError, AttributeError):
     """The classifier was used before :meth:`ClassifierBase.fit` was called."""
 
 
-def _check_hidden_sizes(hidden_layer_sizes) -> tuple[int, ...]:
-    if isinstance(hidden_layer_sizes, numbers.Integral) and not isinstance(
-        hidden_layer_sizes, (bool, np.bool_)
-    ):
-        hidden_layer_sizes = (hidden_layer_sizes,)
-    if isinstance(hidden_layer_sizes, (str, bytes)) or not hasattr(hidden_layer_sizes, "__len__"):
-        raise TypeError(
-            "hidden_layer_sizes must be a sequence of integers such as (64,) or (32, 16), "
-            f"got {type(hidden_layer_sizes).__name__}"
-        )
-    return tuple(
-        check_int(size, f"hidden_layer_sizes[{i}]") for i, size in enumerate(hidden_layer_sizes)
-    )
+class _Required:
+    """The default of ``fit``'s ``y``, which is required (``labels=``, its old name, also works)."""
+
+    def __repr__(self) -> str:
+        return "<required>"
 
 
-def _check_activation(activation):
-    """A hidden-layer activation: a name or a ``(name, parameter)`` pair; softmax is refused."""
-    if isinstance(activation, tuple) and len(activation) == 2:
-        name, param = activation
-    else:
-        name, param = activation, None
-    _names.lookup(_names.ACTIVATIONS, name, "activation")
-    if name == "softmax":
-        raise ValueError(
-            "activation: softmax is the output layer of a multi-class Classifier, not a hidden "
-            "activation; choose one of relu, tanh, sigmoid, leaky_relu, elu, softplus, identity"
-        )
-    if param is None:
-        return activation
-    if name not in _names.ACTIVATION_DEFAULT_PARAM:
-        raise ValueError(f"activation: {name!r} takes no parameter, got {activation!r}")
-    value = check_float(param, f"activation parameter of {name!r}")
-    if name == "leaky_relu" and value < 0:
-        raise ValueError(f"activation: leaky_relu slope must be >= 0, got {value}")
-    if name == "elu" and value <= 0:
-        raise ValueError(f"activation: elu alpha must be > 0, got {value}")
-    return (name, value)
-
-
-def _check_labels(labels, argument: str) -> np.ndarray:
-    """``labels`` as a 1-D numpy array without missing values (None or NaN)."""
-    if isinstance(labels, np.ndarray):
-        array = labels
-    else:
-        try:
-            array = np.asarray(labels)
-        except ValueError as error:
-            raise ValueError(f"{argument} must be a 1-D sequence of labels: {error}") from None
-    if array.ndim != 1:
-        hint = (
-            f"; it looks like a column: pass {argument}.ravel()"
-            if array.ndim == 2 and array.shape[1] == 1
-            else ""
-        )
-        raise ValueError(
-            f"{argument} must be 1-D, one label per row, got shape {array.shape}{hint} (for "
-            "one-hot or probability targets train an MLP with a softmax output directly)"
-        )
-    if array.dtype.kind == "f" and np.isnan(array).any():
-        raise ValueError(
-            f"{argument} contains NaN at index {int(np.flatnonzero(np.isnan(array))[0])}; "
-            "every row needs a label"
-        )
-    if array.dtype.kind == "O":
-        for i, label in enumerate(array):
-            if label is None or (isinstance(label, float) and math.isnan(label)):
-                raise ValueError(
-                    f"{argument} contains a missing label ({label!r}) at index {i}; every row "
-                    "needs a label"
-                )
-    if array.dtype.kind in "mM" and np.isnat(array).any():
-        raise ValueError(f"{argument} contains NaT; every row needs a label")
-    return array
+_REQUIRED = _Required()
+#: The arguments ``Classifier.fit`` takes itself; it passes the other keywords on to ``MLP.fit``.
+_CLASSIFIER_FIT = frozenset(("X", "y", "epochs", "learning_rate", "batch_size", "optimizer")) | {
+    "sample_weight",
+    "validation_data",
+}
+_PASSED_ON = (
+    frozenset(name for name in inspect.signature(MLPBase.fit).parameters if name != "self")
+    - _CLASSIFIER_FIT
+)
 
 
 class ClassifierBase:
@@ -140,6 +94,7 @@ class ClassifierBase:
     #: The network class the classifier builds (set by each subclass).
     _mlp_class: type = MLP
 
+    @public_signature("__init__")
     def __init__(
         self,
         hidden_layer_sizes=(64,),
@@ -149,20 +104,11 @@ class ClassifierBase:
         init=None,
         dtype=np.float64,
     ):
-        self.hidden_layer_sizes = _check_hidden_sizes(hidden_layer_sizes)
-        self.activation = _check_activation(activation)
-        if init is not None and init not in _names.INITS:
-            if not isinstance(init, str):
-                raise TypeError(f"init must be None or one of {list(_names.INITS)}, got {init!r}")
-            raise ValueError(f"init: unknown name {init!r}; expected one of {list(_names.INITS)}")
-        self.init = init
+        self.hidden_layer_sizes = check_hidden_sizes(hidden_layer_sizes)
+        self.activation = check_hidden_activation(activation)
+        self.init = check_init(init)
         self.dtype = parse_dtype(dtype)
-        if not (
-            seed is None
-            or isinstance(seed, np.random.Generator)
-            or (isinstance(seed, numbers.Integral) and not isinstance(seed, (bool, np.bool_)))
-        ):
-            raise TypeError(f"seed must be None, an int or a numpy Generator, got {seed!r}")
+        check_seed(seed)
         self.seed = seed
         self.model = None
         self.classes_ = None
@@ -182,12 +128,12 @@ class ClassifierBase:
     def _check_fitted(self) -> None:
         if self.model is None:
             raise NotFittedError(
-                f"this {type(self).__name__} is not fitted yet: call fit(X, labels) first"
+                f"this {type(self).__name__} is not fitted yet: call fit(X, y) first"
             )
 
     def _class_indices(self, labels, classes, argument: str) -> np.ndarray:
         """Index into ``classes`` of every label; unknown labels raise ValueError."""
-        labels = _check_labels(labels, argument)
+        labels = check_labels(labels, argument)
         try:
             index = np.searchsorted(classes, labels)
         except TypeError:
@@ -227,10 +173,11 @@ class ClassifierBase:
 
     # --- training -------------------------------------------------------------------------------
 
+    @public_signature("fit")
     def fit(
         self,
         X,
-        labels,
+        y=_REQUIRED,
         epochs=100,
         learning_rate=None,
         batch_size=32,
@@ -240,21 +187,22 @@ class ClassifierBase:
         validation_data=None,
         **fit_kwargs,
     ) -> np.ndarray:
-        """Build a new network for the classes in ``labels`` and train it.
+        """Build a new network for the classes in ``y`` and train it.
 
         Parameters
         ----------
         X : array-like, shape (n_samples, n_features)
-        labels : array-like, shape (n_samples,)
+        y : array-like, shape (n_samples,)
             One label per row, of any type numpy can sort: ints, strings, bools, floats or
             comparable objects. At least two distinct labels; None and NaN are refused.
+            (``labels=``, its former name, is still accepted.)
         epochs, learning_rate, batch_size, optimizer
             As in :meth:`fastnn.MLP.fit` (the learning rate defaults to the optimizer's).
         sample_weight : array-like, shape (n_samples,), optional
             Non-negative weight of each row in the loss.
         validation_data : tuple, optional
-            ``(X_val, labels_val)`` or ``(X_val, labels_val, sample_weight_val)``; the labels
-            must be among those of ``labels``. Its loss is recorded in ``history_.val_loss``
+            ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``; the labels
+            must be among those of ``y``. Its loss is recorded in ``history_.val_loss``
             and drives early stopping (``patience=``).
         **fit_kwargs
             Any other argument of :meth:`fastnn.MLP.fit` (``l2``, ``clip_norm``, ``schedule``,
@@ -267,39 +215,41 @@ class ClassifierBase:
 
         Notes
         -----
-        A call refused for bad arguments leaves the classifier as it was. If training diverges
+        A call refused for bad arguments leaves the classifier as it was. An unknown keyword
+        raises ``TypeError`` naming ``Classifier.fit()`` (with the closest spelling) before
+        anything runs. If training diverges
         or is interrupted, the new network (restored to its last good epoch, see
         :meth:`fastnn.MLP.fit`) is kept before the exception propagates.
         """
+        labels = self._fit_keywords(y, fit_kwargs)
         array = as_float_array(X, "X", self.dtype)
         if array.ndim != 2:
             raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {array.shape}")
         X = check_X(array, array.shape[1], self.dtype)
-        labels = _check_labels(labels, "labels")
+        labels = check_labels(labels, "y")
         if labels.shape[0] != X.shape[0]:
             raise ValueError(
-                f"labels has {labels.shape[0]} entries but X has {X.shape[0]} rows; they must match"
+                f"y has {labels.shape[0]} labels but X has {X.shape[0]} rows; they must match"
             )
         try:
             classes, index = np.unique(labels, return_inverse=True)
         except TypeError:
             raise TypeError(
-                "labels must be mutually comparable (np.unique sorts them); got a mix of types "
+                "y: labels must be mutually comparable (np.unique sorts them); got a mix of types "
                 f"such as {sorted({type(label).__name__ for label in labels.tolist()})}"
             ) from None
         if len(classes) < 2:
             raise ValueError(
-                f"labels holds a single class ({classes.tolist()!r}); a classifier needs at "
-                "least two"
+                f"y holds a single class ({classes.tolist()!r}); a classifier needs at least two"
             )
         Y = self._targets(index.reshape(-1), len(classes))
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
                 raise TypeError(
-                    "validation_data must be a tuple (X_val, labels_val) or "
-                    "(X_val, labels_val, sample_weight_val)"
+                    "validation_data must be a tuple (X_val, y_val) or "
+                    "(X_val, y_val, sample_weight_val)"
                 )
-            val_index = self._class_indices(validation_data[1], classes, "labels_val")
+            val_index = self._class_indices(validation_data[1], classes, "y_val")
             validation_data = (
                 validation_data[0],
                 self._targets(val_index, len(classes)),
@@ -364,24 +314,35 @@ class ClassifierBase:
         """The most probable class of each row, as one of the original labels."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=-1)]
 
-    def score(self, X, labels, sample_weight=None) -> float:
-        """Accuracy: the (weighted) fraction of rows whose predicted label equals ``labels``."""
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy: the (weighted) fraction of rows whose predicted label equals ``y``."""
         self._check_fitted()
-        labels = _check_labels(labels, "labels")
+        labels = check_labels(y, "y")
         predicted = self.predict(X)
         if predicted.shape[0] != labels.shape[0]:
-            raise ValueError(
-                f"labels has {labels.shape[0]} entries but X has {predicted.shape[0]} rows"
-            )
+            raise ValueError(f"y has {labels.shape[0]} labels but X has {predicted.shape[0]} rows")
         correct = (predicted == labels).astype(np.float64)
         if sample_weight is None:
             return float(correct.mean())
-        w = as_float_array(sample_weight, "sample_weight", np.dtype(np.float64))
-        if w.shape != correct.shape or (w < 0).any() or not w.sum() > 0:
-            raise ValueError(
-                f"sample_weight must be {correct.shape[0]} non-negative weights with a positive sum"
-            )
+        w = check_sample_weight(sample_weight, correct.shape[0], np.dtype(np.float64))
         return float(np.dot(w, correct) / w.sum())
+
+    def _fit_keywords(self, y, fit_kwargs: dict):
+        """``y`` (or ``labels=``, its old name), after checking the keywords passed on to
+        ``MLP.fit``: an unknown one is refused naming this class, before anything runs."""
+        if "labels" in fit_kwargs:
+            if y is not _REQUIRED:
+                raise TypeError(
+                    f"{type(self).__name__}.fit() got both y and labels (the old name of y)"
+                )
+            y = fit_kwargs.pop("labels")
+        if y is _REQUIRED:
+            raise TypeError(f"{type(self).__name__}.fit() missing a required argument: 'y'")
+        for key in fit_kwargs:
+            if key not in _PASSED_ON:
+                accepted = sorted(_PASSED_ON | _CLASSIFIER_FIT)
+                raise TypeError(f"{type(self).__name__}.fit() {unexpected_keyword(key, accepted)}")
+        return y
 
     def __repr__(self) -> str:
         fitted = "" if self.model is None else f", classes={len(self.classes_)}"

@@ -235,7 +235,7 @@ def test_other_bad_input(nn, rng):
     with pytest.raises(NotFittedError, match="fit"):
         clf.predict(X)
     assert isinstance(NotFittedError("x"), ValueError)
-    with pytest.raises(ValueError, match="labels_val"):
+    with pytest.raises(ValueError, match="y_val"):
         clf.fit(X, [0, 1] * 5, validation_data=(X, [0, 2] * 5))
     assert clf.model is None
     with pytest.raises(ValueError, match="2-D"):
