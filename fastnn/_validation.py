@@ -118,6 +118,45 @@ def check_int(value: object, name: str, minimum: int = 1, maximum: int | None = 
     return value
 
 
+def is_int(value: object) -> bool:
+    """Whether ``value`` is an integer (a Python or numpy one; bools are not)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def is_real(value: object) -> bool:
+    """Whether ``value`` is a real number (bools are not)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def check_in_range(value, name, low=None, high=None, low_open=False, high_open=False) -> float:
+    """A real number in ``[low, high]`` (``(`` / ``)`` for open ends); NaN is refused."""
+    if not is_real(value):
+        raise TypeError(f"{name} must be a real number, got {_describe(value)} {value!r}")
+    try:
+        value = float(value)
+    except OverflowError:
+        value = math.copysign(math.inf, value)
+    bad = math.isnan(value)
+    if low is not None:
+        bad = bad or value < low or (low_open and value == low)
+    if high is not None:
+        bad = bad or value > high or (high_open and value == high)
+    if bad:
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        lo = "-inf" if low is None else f"{low:g}"
+        hi = "inf" if high is None else f"{high:g}"
+        raise ValueError(f"{name} must be in the range {left}{lo}, {hi}{right}, got {value!r}")
+    return value
+
+
+def check_option(value: object, name: str, options) -> str:
+    """One of the strings ``options``."""
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {sorted(options)}, got {value!r}")
+    return value
+
+
 def check_bool(value: object, name: str) -> bool:
     """``True`` or ``False`` (numpy bools too; ints are refused)."""
     if not isinstance(value, (bool, np.bool_)):
@@ -449,15 +488,27 @@ def as_rng(seed: object, name: str = "seed") -> np.random.Generator:
 
 
 def check_hidden_sizes(value: object, name: str = "hidden_layer_sizes") -> tuple[int, ...]:
-    """Units of each hidden layer: an integer or a sequence of integers ``>= 1``."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+    """Units of each hidden layer: an integer or a sequence of integers ``>= 1`` (maybe empty)."""
+    given = value
+    if is_int(value):
         value = (value,)
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
         raise TypeError(
             f"{name} must be an integer or a sequence of integers such as (64,) or (32, 16), "
             f"got {_describe(value)} {value!r}"
         )
-    return tuple(check_layer_size(size, f"{name}[{i}]") for i, size in enumerate(value))
+    sizes = list(value)
+    for i, size in enumerate(sizes):
+        if not is_int(size):
+            raise TypeError(
+                f"{name} must hold integers >= 1, got {given!r} ({name}[{i}] is "
+                f"{_describe(size)} {size!r})"
+            )
+        if size < 1:
+            raise ValueError(
+                f"{name} must hold integers >= 1, got {given!r} ({name}[{i}] is {size})"
+            )
+    return tuple(int(size) for size in sizes)
 
 
 def check_layer_size(value: object, name: str) -> int:

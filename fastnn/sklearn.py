@@ -57,7 +57,6 @@ Differences
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from dataclasses import dataclass, replace
 from itertools import pairwise
@@ -80,7 +79,16 @@ except ImportError as error:  # pragma: no cover - exercised only without scikit
         "install it with `pip install fastnn[sklearn]` (or `pip install scikit-learn`)"
     ) from error
 
-from ._validation import check_sample_weight
+from ._validation import (
+    check_bool,
+    check_hidden_sizes,
+    check_in_range,
+    check_int,
+    check_option,
+    check_sample_weight,
+    is_int,
+    is_real,
+)
 from .engine import OptimizerState, TrainConfig, TrainingDiverged, objective, train
 from .model import MLP
 
@@ -91,71 +99,6 @@ _STOCHASTIC_SOLVERS = ("sgd", "adam")
 _ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
 #: scikit-learn's output-activation names → fastnn's.
 _OUT_ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "softmax": "softmax"}
-
-
-# --- parameter checks ---------------------------------------------------------------------------
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-
-
-def _is_real(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
-def _check_real(value, name, low=None, high=None, low_open=False, high_open=False):
-    if not _is_real(value):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    value = float(value)
-    bad = np.isnan(value)
-    if low is not None:
-        bad = bad or value < low or (low_open and value == low)
-    if high is not None:
-        bad = bad or value > high or (high_open and value == high)
-    if bad:
-        left = "(" if low_open else "["
-        right = ")" if high_open else "]"
-        lo = "-inf" if low is None else f"{low:g}"
-        hi = "inf" if high is None else f"{high:g}"
-        raise ValueError(f"{name} must be in the range {left}{lo}, {hi}{right}, got {value!r}")
-    return value
-
-
-def _check_int(value, name, low):
-    if not _is_int(value):
-        raise TypeError(f"{name} must be an integer >= {low}, got {type(value).__name__} {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value}")
-    return int(value)
-
-
-def _check_bool(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
-    return bool(value)
-
-
-def _check_option(value, name, options):
-    if not isinstance(value, str) or value not in options:
-        raise ValueError(f"{name} must be one of {sorted(options)}, got {value!r}")
-    return value
-
-
-def _hidden_sizes(hidden_layer_sizes) -> list[int]:
-    value = hidden_layer_sizes
-    if _is_int(value):
-        value = [value]
-    elif isinstance(value, str) or not hasattr(value, "__iter__"):
-        raise TypeError(
-            "hidden_layer_sizes must be an integer or a sequence of integers (units per hidden "
-            f"layer), got {type(value).__name__} {value!r}"
-        )
-    sizes = list(value)
-    for size in sizes:
-        if not _is_int(size) or size < 1:
-            raise ValueError(f"hidden_layer_sizes must hold integers >= 1, got {value!r}")
-    return [int(s) for s in sizes]
 
 
 # --- optimizer bookkeeping ----------------------------------------------------------------------
@@ -203,35 +146,35 @@ class _BaseMLP(BaseEstimator):
     # --- checks -----------------------------------------------------------------------------
 
     def _check_params(self) -> list[int]:
-        hidden = _hidden_sizes(self.hidden_layer_sizes)
-        _check_option(self.activation, "activation", _ACTIVATIONS)
-        _check_option(self.solver, "solver", {"lbfgs", "sgd", "adam"})
-        _check_real(self.alpha, "alpha", low=0.0)
+        hidden = list(check_hidden_sizes(self.hidden_layer_sizes))
+        check_option(self.activation, "activation", _ACTIVATIONS)
+        check_option(self.solver, "solver", {"lbfgs", "sgd", "adam"})
+        check_in_range(self.alpha, "alpha", low=0.0)
         if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
-            if not _is_int(self.batch_size):
+            if not is_int(self.batch_size):
                 raise TypeError(
                     f"batch_size must be 'auto' or an integer >= 1, got {self.batch_size!r}"
                 )
-            _check_int(self.batch_size, "batch_size", 1)
-        _check_option(self.learning_rate, "learning_rate", {"constant", "invscaling", "adaptive"})
-        _check_real(self.learning_rate_init, "learning_rate_init", low=0.0, low_open=True)
-        _check_real(self.power_t, "power_t", low=0.0)
-        _check_int(self.max_iter, "max_iter", 1)
-        _check_bool(self.shuffle, "shuffle")
-        _check_real(self.tol, "tol", low=0.0)
-        if not (_is_int(self.verbose) or isinstance(self.verbose, (bool, np.bool_))):
+            check_int(self.batch_size, "batch_size", 1)
+        check_option(self.learning_rate, "learning_rate", {"constant", "invscaling", "adaptive"})
+        check_in_range(self.learning_rate_init, "learning_rate_init", low=0.0, low_open=True)
+        check_in_range(self.power_t, "power_t", low=0.0)
+        check_int(self.max_iter, "max_iter", 1)
+        check_bool(self.shuffle, "shuffle")
+        check_in_range(self.tol, "tol", low=0.0)
+        if not (is_int(self.verbose) or isinstance(self.verbose, (bool, np.bool_))):
             raise TypeError(f"verbose must be a bool or an integer, got {self.verbose!r}")
-        _check_bool(self.warm_start, "warm_start")
-        _check_real(self.momentum, "momentum", low=0.0, high=1.0)
-        _check_bool(self.nesterovs_momentum, "nesterovs_momentum")
-        _check_bool(self.early_stopping, "early_stopping")
-        _check_real(self.validation_fraction, "validation_fraction", 0.0, 1.0, high_open=True)
-        _check_real(self.beta_1, "beta_1", 0.0, 1.0, high_open=True)
-        _check_real(self.beta_2, "beta_2", 0.0, 1.0, high_open=True)
-        _check_real(self.epsilon, "epsilon", low=0.0, low_open=True)
-        if not (_is_real(self.n_iter_no_change) and self.n_iter_no_change == np.inf):
-            _check_int(self.n_iter_no_change, "n_iter_no_change", 1)
-        _check_int(self.max_fun, "max_fun", 1)
+        check_bool(self.warm_start, "warm_start")
+        check_in_range(self.momentum, "momentum", low=0.0, high=1.0)
+        check_bool(self.nesterovs_momentum, "nesterovs_momentum")
+        check_bool(self.early_stopping, "early_stopping")
+        check_in_range(self.validation_fraction, "validation_fraction", 0.0, 1.0, high_open=True)
+        check_in_range(self.beta_1, "beta_1", 0.0, 1.0, high_open=True)
+        check_in_range(self.beta_2, "beta_2", 0.0, 1.0, high_open=True)
+        check_in_range(self.epsilon, "epsilon", low=0.0, low_open=True)
+        if not (is_real(self.n_iter_no_change) and self.n_iter_no_change == np.inf):
+            check_int(self.n_iter_no_change, "n_iter_no_change", 1)
+        check_int(self.max_fun, "max_fun", 1)
         return hidden
 
     def _check_solver(self) -> bool:
