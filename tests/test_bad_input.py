@@ -55,6 +55,13 @@ def _with(array, index, value):
     return out
 
 
+def _masked(array, index):
+    """``array`` as a masked array with the entry at ``index`` masked (the value under it: 0)."""
+    mask = np.zeros(np.shape(array), dtype=bool)
+    mask[index] = True
+    return np.ma.masked_array(array, mask=mask)
+
+
 @dataclass(frozen=True)
 class Bad:
     """``call(nn, model, tmp_path)`` raises ``error`` naming ``argument``, matching ``match``."""
@@ -110,6 +117,7 @@ BAD_X = [
     ("dict", {"a": 1}, TypeError, r"must hold numbers.*object"),
     ("ragged", [[1.0, 2.0, 3.0], [4.0, 5.0]], ValueError, r"must be a rectangular array"),
     ("datetime", np.zeros((6, 3), "datetime64[s]"), TypeError, r"must hold numbers.*datetime64"),
+    ("masked", _masked(X, (4, 2)), ValueError, r"masked array with 1 masked.*\(4, 2\).*filled"),
 ]
 BAD_X_2D_ONLY = [  # 1-D X is one sample for predict, refused everywhere else
     ("1-D", X[0], ValueError, r"must be 2-D .*got 1-D.*reshape\(1, -1\)"),
@@ -143,6 +151,7 @@ BAD_Y = [
     ("object-str", np.full((6, 2), "b", dtype=object), TypeError, r"must hold numbers.*object"),
     ("None", None, ValueError, r"must have shape \(6, 2\), got 0-D"),
     ("ragged", [[1.0, 2.0]] * 5 + [[1.0]], ValueError, r"must be a rectangular array"),
+    ("masked", _masked(Y, (1, 0)), ValueError, r"masked array with 1 masked.*filled"),
 ]
 Y_ENTRIES = {
     "loss": lambda nn, m, y: m.loss(X, y),
@@ -154,7 +163,8 @@ BAD_SW = [
     ("wrong-length", SW[:5], ValueError, r"must have shape \(6,\), one weight per row"),
     ("2-D", SW[:, None], ValueError, r"must have shape \(6,\)"),
     ("negative", _with(SW, 2, -1.0), ValueError, r"must be >= 0"),
-    ("all-zero", np.zeros(6), ValueError, r"must have a positive sum"),
+    ("all-zero", np.zeros(6), ValueError, r"weights sum to zero"),
+    ("masked", _masked(SW, 3), ValueError, r"masked array with 1 masked.*index 3"),
     ("nan", _with(SW, 1, np.nan), ValueError, r"contains NaN or infinity"),
     ("inf", _with(SW, 4, np.inf), ValueError, r"contains NaN or infinity"),
     ("complex", SW + 0j, TypeError, r"must hold real numbers"),
@@ -190,6 +200,11 @@ BAD_FIT_ARGUMENTS = [
     ("learning_rate", "complex", 0.1j, TypeError, r"must be a real number, got complex"),
     ("learning_rate", "bool", True, TypeError, r"must be a real number, got bool"),
     ("learning_rate", "list", [0.1], TypeError, r"must be a real number, got list"),
+    ("learning_rate", "huge-int", 10**400, ValueError, r"too large for a float: about 10\*\*400"),
+    ("epochs", "huge-int", 10**30, ValueError, r"too large: about 10\*\*30"),
+    ("momentum", "huge-int", 10**400, ValueError, r"too large for a float"),
+    ("patience", "huge-int", 10**25, ValueError, r"too large"),
+    ("loss_every", "huge-int", 2**70, ValueError, r"too large"),
     ("batch_size", "zero", 0, ValueError, r"must be an integer >= 1, got 0"),
     ("batch_size", "negative", -4, ValueError, r"must be an integer >= 1, got -4"),
     ("batch_size", "fraction", 2.5, TypeError, r"must be an integer >= 1, got float"),
@@ -312,6 +327,20 @@ BAD_CONSTRUCTION = [
     ("layer_sizes", "empty", dict(layer_sizes=()), ValueError, r"at least an input and"),
     ("layer_sizes", "string", dict(layer_sizes="3,4,2"), TypeError, r"sequence of integers"),
     ("layer_sizes", "int", dict(layer_sizes=3), TypeError, r"sequence of integers"),
+    (
+        "layer_sizes",
+        "huge-int",
+        dict(layer_sizes=(10**20, 1)),
+        ValueError,
+        r"about 10\*\*20 parameters.*bytes but this machine has",
+    ),
+    (
+        "layer_sizes",
+        "beyond-memory",
+        dict(layer_sizes=(10**6, 10**6, 1)),
+        ValueError,
+        r"1000002000001 parameters: .* need 40000080000040 bytes",
+    ),
     ("activations[0]", "unknown", dict(activations="sigmod"), ValueError, r"unknown name"),
     ("activations[1]", "unknown-2nd", dict(activations=["tanh", "gelu"]), ValueError, r"'gelu'"),
     ("activations", "too-few", dict(activations=["tanh"]), ValueError, r"one name or 2 names"),
@@ -615,6 +644,8 @@ TRANSFORMS = [
     ("int-list", lambda a: np.ceil(3 * a).astype(int).tolist(), lambda a: np.ceil(3 * a) + 0.0),
     ("object-numbers", lambda a: a.astype(object), lambda a: a),
     ("float32", lambda a: a.astype(np.float32), lambda a: a.astype(np.float32).astype(float)),
+    ("masked-nothing-masked", lambda a: np.ma.masked_array(a, mask=False), lambda a: a),
+    ("masked-no-mask", np.ma.masked_array, lambda a: a),
 ]
 
 #: Entry points and the arrays they take.
@@ -1071,3 +1102,179 @@ def test_tutorial_bad_input_is_refused_clearly_and_loses_nothing(tut, case):
     assert re.search(case.match, message, flags=re.DOTALL), f"unexpected message: {message}"
     if obj is not None:
         assert pickle.dumps(obj) == before, "a rejected call changed the object"
+
+
+# --- hardening: weights, targets per loss, overflow, memory ---------------------------------------
+
+
+@IMPLEMENTATIONS
+@pytest.mark.parametrize("scale", [1e308, 2.0**-1074, 1e-310, 2.0**600], ids=str)
+def test_extreme_sample_weights_give_the_weighted_mean(nn, scale):
+    """Weights near the float limits are rescaled exactly: the loss is that of weights ~1."""
+    model = make_model(nn)
+    ratios = np.array([1.0, 0.5, 0.5, 1.0, 0.25, 0.125])
+    weights = ratios * scale if scale > 1 else np.full(6, scale)
+    expected = ratios if scale > 1 else np.ones(6)
+    loss = model.loss(X, Y, sample_weight=weights)
+    assert np.isfinite(loss)
+    assert loss == pytest.approx(model.loss(X, Y, sample_weight=expected), rel=1e-14)
+    grad = model.gradient(X, Y, sample_weight=weights)
+    assert np.allclose(grad, model.gradient(X, Y, sample_weight=expected), rtol=1e-12)
+    history = model.fit(X, Y, sample_weight=weights, **FIT)
+    assert np.isfinite(history).all()
+
+
+@IMPLEMENTATIONS
+def test_ordinary_sample_weights_are_used_bit_for_bit(nn):
+    from fastnn._validation import check_sample_weight
+
+    weights = SW.copy()
+    checked = check_sample_weight(weights, 6, np.dtype(np.float64))
+    assert checked is weights  # not even copied
+    tiny_but_ordinary = np.array([1e-300, 1.0, 0.0, 3.0, 1e-200, 2.0])
+    assert check_sample_weight(tiny_but_ordinary, 6, np.dtype(np.float64)) is tiny_but_ordinary
+
+
+def _bce(nn):
+    return nn.MLP((3, 4, 1), ["tanh", "sigmoid"], "binary_crossentropy", seed=0)
+
+
+def _cce(nn, dtype=np.float64):
+    return nn.MLP((3, 4, 3), ["tanh", "softmax"], "categorical_crossentropy", seed=0, dtype=dtype)
+
+
+ONE_HOT = np.eye(3)[[0, 1, 2, 0, 1, 2]]
+TARGET_CALLS = {
+    "fit": lambda m, y: m.fit(X, y, **FIT),
+    "loss": lambda m, y: m.loss(X, y),
+    "gradient": lambda m, y: m.gradient(X, y),
+    "validation_data": lambda m, y: m.fit(X, _good_targets(m), validation_data=(X, y), **FIT),
+}
+
+
+def _good_targets(model):
+    return ONE_HOT if model.layer_sizes[-1] == 3 else np.array([0, 1, 1, 0, 0.5, 1.0])
+
+
+BAD_TARGETS = [
+    (
+        "bce-above-one",
+        _bce,
+        _with([0, 1, 1.5, 0, 1, 0], 2, 1.5),
+        r"binary_crossentropy.*\[0, 1\].*row 2",
+    ),
+    ("bce-negative", _bce, _with([0, 1, 1, 0, 1, 0], 4, -0.1), r"binary_crossentropy.*row 4"),
+    ("bce-labels-1-2", _bce, np.array([1, 2, 1, 2, 1, 2.0]), r"binary_crossentropy.*row 1"),
+    (
+        "cce-negative",
+        _cce,
+        _with(ONE_HOT, (3, 1), -0.5),
+        r"categorical_crossentropy.*non-negative.*row 3",
+    ),
+    (
+        "cce-row-sum",
+        _cce,
+        _with(ONE_HOT, (1, 0), 0.5),
+        r"categorical_crossentropy.*sum to 1.*row 1",
+    ),
+    (
+        "cce-class-indices",
+        _cce,
+        np.tile([[0.0, 1.0, 2.0]], (6, 1)),
+        r"categorical_crossentropy.*row 0",
+    ),
+    ("cce-zeros", _cce, np.zeros((6, 3)), r"sum to 1.*row 0.*summing to 0.0"),
+]
+
+
+@IMPLEMENTATIONS
+@pytest.mark.parametrize("entry", list(TARGET_CALLS))
+@pytest.mark.parametrize(
+    "label, build, targets, match", BAD_TARGETS, ids=[c[0] for c in BAD_TARGETS]
+)
+def test_targets_that_do_not_suit_the_loss_are_refused(nn, entry, label, build, targets, match):
+    model = build(nn)
+    before = model.params.copy()
+    with pytest.raises(ValueError, match=match) as info:
+        TARGET_CALLS[entry](model, targets)
+    name = "y_val" if entry == "validation_data" else "y"
+    assert str(info.value).startswith(f"{name}: loss ")
+    assert np.array_equal(model.params, before)
+
+
+@IMPLEMENTATIONS
+def test_probability_targets_within_the_tolerance_are_accepted(nn):
+    soft = np.full((6, 3), 1 / 3)
+    assert np.isfinite(_cce(nn).loss(X, soft))
+    off32 = ONE_HOT.astype(np.float32) * np.float32(1 + 2e-4)  # float32: 1e-3 tolerance
+    assert np.isfinite(_cce(nn, np.float32).loss(X, off32))
+    with pytest.raises(ValueError, match="sum to 1"):
+        _cce(nn).loss(X, ONE_HOT * (1 + 2e-4))  # float64: 1e-6
+    assert np.isfinite(_bce(nn).loss(X, [0, 1, 0.25, 1, 0, 1]))
+
+
+@IMPLEMENTATIONS
+@pytest.mark.parametrize("entry", ["loss", "gradient"])
+def test_a_loss_that_overflows_is_refused_not_returned(nn, entry):
+    model = nn.MLP((3, 1), "identity", "mse", seed=0)
+    huge = np.full((6, 3), 1e200)
+    with np.errstate(all="ignore"), pytest.raises(ValueError, match=r"mse loss overflowed"):
+        getattr(model, entry)(huge, np.ones(6))
+
+
+@IMPLEMENTATIONS
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: np.full((1, 3), 1e308),  # the one-row fast path
+        lambda: np.full((4, 3), 1e308),  # several rows
+        lambda: [1e308, 1e308, 1e308],  # one 1-D sample
+        lambda: np.full((40, 3), 1e308),  # more outputs than the cheap check covers
+    ],
+    ids=["one-row", "rows", "1-D", "many-rows"],
+)
+def test_predict_refuses_outputs_that_overflowed(nn, make):
+    model = nn.MLP((3, 1), "identity", seed=0, params=[1.0, 1.0, 1.0, 0.0])
+    with np.errstate(all="ignore"), pytest.raises(ValueError, match=r"X overflowed the network"):
+        model.predict(make())
+    assert np.isfinite(model.predict(np.full((1, 3), 1e300))).all()
+
+
+@IMPLEMENTATIONS
+def test_a_huge_epochs_allocates_only_what_is_run(nn):
+    import time
+    import tracemalloc
+
+    model = nn.MLP((3, 2, 2), "tanh", seed=0)
+    tracemalloc.start()
+    try:
+        start = time.perf_counter()
+        losses = model.fit(X, Y, epochs=10**9, learning_rate=0.01, patience=1, tol=1e9)
+        elapsed = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(losses) == 2 and model.history_.stopped_early
+    assert peak < 64e6, f"peak {peak / 1e6:.0f} MB"  # 10**9 epochs of history would be 16 GB
+    assert elapsed < 30
+
+
+@IMPLEMENTATIONS
+@pytest.mark.parametrize("loss_every", [None, 3])
+def test_histories_grow_across_chunks(nn, loss_every, monkeypatch):
+    """Many small chunks (as for a large network): the grown histories hold every epoch."""
+    from fastnn import engine
+
+    model = nn.MLP((3, 4, 2), "tanh", seed=0)
+    expected = model.copy().fit(X, Y, epochs=37, learning_rate=0.05, loss_every=loss_every,
+                                validation_data=(X, Y))  # fmt: skip
+    full = model.copy()
+    full.fit(X, Y, epochs=37, learning_rate=0.05, loss_every=loss_every, validation_data=(X, Y))
+    monkeypatch.setattr(engine, "CHUNK_WORK", 5 * 6 * model.n_params)  # 5 epochs per chunk
+    losses = model.fit(X, Y, epochs=37, learning_rate=0.05, loss_every=loss_every,
+                       validation_data=(X, Y))  # fmt: skip
+    assert losses.tobytes() == expected.tobytes() and len(losses) == 37
+    assert model.history_.val_loss.tobytes() == full.history_.val_loss.tobytes()
+    if loss_every:
+        assert model.history_.full_loss.tobytes() == full.history_.full_loss.tobytes()
+        assert len(model.history_.full_loss) == 13
