@@ -528,3 +528,18 @@ def test_descent_paths_match_and_behave(diabetes):
             assert np.all(side[1:] == -side[:-1])
         else:  # slides down one side
             assert np.all(side == -1)
+
+
+@BOTH
+def test_tutorials_refuse_masked_entries_and_seeds_like_the_library(impl):
+    """The tutorials take their arguments through fastnn._validation, as MLP does."""
+    masked = np.ma.masked_array(PEOPLE.astype(float), mask=np.zeros(PEOPLE.shape, dtype=bool))
+    masked.mask[1, 0] = True
+    network = impl.OurNeuralNetwork(seed=0)
+    with pytest.raises(ValueError, match=r"data is a masked array.*filled"):
+        network.train(masked, GENDERS, epochs=2)
+    assert np.isfinite(network.train(np.ma.masked_array(PEOPLE), GENDERS, epochs=2)).all()
+    with pytest.raises(ValueError, match=r"^seed must be >= 0"):
+        impl.NeuralNetwork(TABLE_X, TABLE_Y, seed=-1)
+    with pytest.raises(ValueError, match=r"learning_rate must be finite.*10\*\*400"):
+        impl.Perceptron().train([1.0, 2.0], [3.0, 4.0], 2, learning_rate=10**400)
