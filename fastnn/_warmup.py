@@ -120,4 +120,5 @@ def kernel_cache_dir() -> str | None:
     """The directory where Numba caches fastnn's kernels in this process (None: no disk cache)."""
     from .kernels.train import _train_epochs
 
-    return _train_epochs.stats.cache_path
+    stats = getattr(_train_epochs, "stats", None)  # None: a plain function (NUMBA_DISABLE_JIT=1)
+    return None if stats is None else stats.cache_path
