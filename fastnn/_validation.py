@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import SupportsFloat, cast
 
 import numpy as np
 
@@ -45,7 +46,7 @@ def check_float(
         and (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real))
     ):
         raise TypeError(f"{name} must be a real number, got {_describe(value)} {value!r}")
-    value = float(value)
+    value = float(cast(SupportsFloat, value))  # a real number, as just checked
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     if positive and value <= 0:

@@ -8,6 +8,8 @@ load it in well under a second. :func:`warmup` does that first compilation, or t
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
+from typing import cast
 
 import numpy as np
 
@@ -18,7 +20,7 @@ def _parse_dtypes(dtypes: object) -> list[np.dtype]:
     if isinstance(dtypes, (str, np.dtype, type)):
         dtypes = (dtypes,)
     try:
-        items = list(dtypes)
+        items = list(cast(Iterable[object], dtypes))  # a TypeError if it is not iterable
     except TypeError:
         raise TypeError(
             "dtypes must be a dtype or a sequence of dtypes (float64, float32), got "
