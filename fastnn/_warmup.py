@@ -1,8 +1,9 @@
 """Compiling the kernels ahead of first use, and where Numba keeps them.
 
 The first call of each compiled kernel in a fresh environment compiles it (tens of seconds for the
-training loop); Numba then stores the machine code on disk (``cache=True``) and later processes
-load it in well under a second. :func:`warmup` does that first compilation, or the load, up front.
+training loop); Numba then stores the machine code on disk (see :mod:`fastnn.kernels._jit`) and
+later processes load it in well under a second. :func:`warmup` does that first compilation, or
+the load, up front.
 """
 
 from __future__ import annotations
