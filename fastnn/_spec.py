@@ -6,8 +6,10 @@ import itertools
 import math
 import numbers
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _names
 from ._layout import Layout
@@ -27,12 +29,13 @@ _HE_ACTIVATIONS = frozenset({"relu", "leaky_relu", "elu"})
 
 def parse_dtype(dtype: object) -> np.dtype:
     """``np.float64`` or ``np.float32`` (anything numpy understands as either)."""
+    message = f"dtype must be float64 or float32, got {dtype!r}"
     try:
-        parsed = np.dtype(dtype)
+        parsed = np.dtype(cast(npt.DTypeLike, dtype))
     except TypeError:
-        parsed = None
+        raise TypeError(message) from None
     if parsed not in DTYPES:
-        raise TypeError(f"dtype must be float64 or float32, got {dtype!r}")
+        raise TypeError(message)
     return parsed
 
 
@@ -46,8 +49,8 @@ def _parse_named(item: object, table: dict, defaults: dict, argument: str) -> tu
         if name not in defaults:
             raise ValueError(f"{argument}: {name!r} takes no parameter, got {item!r}")
         return name, check_float(param, f"{argument} parameter of {name!r}")
-    _names.lookup(table, item, argument)
-    return item, defaults.get(item, 0.0)
+    _names.lookup(table, item, argument)  # raises unless item is a name in table
+    return cast(str, item), defaults.get(item, 0.0)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import inspect
 import math
 import numbers
 import os
+from typing import Any, SupportsFloat, cast
 
 import numpy as np
 
@@ -181,7 +182,7 @@ def check_float(
     ):
         raise TypeError(f"{name} must be a real number, got {_describe(value)} {value!r}")
     try:
-        value = float(value)
+        value = float(cast(SupportsFloat, value))  # a real number, as just checked
     except OverflowError:  # an int (or Fraction, Decimal) beyond the float range
         raise ValueError(
             f"{name} must be finite, got a number too large for a float: {_magnitude(value)}"
@@ -468,7 +469,7 @@ def check_hidden_activation(activation: object, name: str = "activation"):
 # --- random seeds, network sizes, memory ----------------------------------------------------------
 
 
-def check_seed(seed: object, name: str = "seed"):
+def check_seed(seed: object, name: str = "seed") -> Any:
     """``seed`` if it is None, a numpy Generator or an integer ``>= 0`` (returned as int)."""
     if seed is None or isinstance(seed, np.random.Generator):
         return seed
@@ -481,10 +482,10 @@ def check_seed(seed: object, name: str = "seed"):
 
 def as_rng(seed: object, name: str = "seed") -> np.random.Generator:
     """``seed`` (see :func:`check_seed`) as a numpy Generator; a Generator is used as it is."""
-    seed = check_seed(seed, name)
-    if isinstance(seed, np.random.Generator):
-        return seed
-    return np.random.default_rng(seed)
+    checked = check_seed(seed, name)
+    if isinstance(checked, np.random.Generator):
+        return checked
+    return np.random.default_rng(checked)
 
 
 def check_hidden_sizes(value: object, name: str = "hidden_layer_sizes") -> tuple[int, ...]:

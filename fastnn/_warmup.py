@@ -3,13 +3,16 @@
 An install built with a C compiler carries the kernels precompiled (:mod:`fastnn.kernels._aot`):
 nothing is compiled at run time. Otherwise (or with ``FASTNN_JIT=1``) the first call of each
 compiled kernel in a fresh environment compiles it (tens of seconds for the training loop); Numba
-then stores the machine code on disk (``cache=True``) and later processes load it in well under a
+then stores the machine code on disk (see :mod:`fastnn.kernels._jit`) and later processes load it
+in well under a
 second. :func:`warmup` does that first compilation, or the load, up front.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
+from typing import cast
 
 import numpy as np
 
@@ -20,7 +23,7 @@ def _parse_dtypes(dtypes: object) -> list[np.dtype]:
     if isinstance(dtypes, (str, np.dtype, type)):
         dtypes = (dtypes,)
     try:
-        items = list(dtypes)
+        items = list(cast(Iterable[object], dtypes))  # a TypeError if it is not iterable
     except TypeError:
         raise TypeError(
             "dtypes must be a dtype or a sequence of dtypes (float64, float32), got "
@@ -134,4 +137,5 @@ def kernel_cache_dir() -> str | None:
     """The directory where Numba caches fastnn's kernels in this process (None: no disk cache)."""
     from .kernels.train import _train_epochs
 
-    return _train_epochs.stats.cache_path
+    stats = getattr(_train_epochs, "stats", None)  # None: a plain function (NUMBA_DISABLE_JIT=1)
+    return None if stats is None else stats.cache_path

@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
+
+#: The kernels run as plain Python (``NUMBA_DISABLE_JIT=1``, as in the coverage job): tests marked
+#: ``needs_jit``, which check the compiled code itself, are skipped.
+JIT_DISABLED = bool(numba.config.DISABLE_JIT)
+
+
+def pytest_collection_modifyitems(config, items):
+    if not JIT_DISABLED:
+        return
+    skip = pytest.mark.skip(reason="checks compiled code; the kernels run as Python here")
+    for item in items:
+        if item.get_closest_marker("needs_jit") is not None:
+            item.add_marker(skip)
+
 
 #: The 2-2-1 tutorial's table: weight (lb - 135) and height (in - 66) of four people, and 1 for
 #: female, 0 for male.

@@ -269,6 +269,7 @@ def test_other_bad_input(nn, rng):
 # --- the digits check (benchmark W8 times it) ----------------------------------------------------
 
 
+@pytest.mark.slow_as_python
 def test_digits_accuracy():
     """scikit-learn's 8×8 digits, stratified 75/25 split, one hidden layer of 64 relu units,
     softmax + cross-entropy, Adam: at least 97% test accuracy for each of three seeds."""

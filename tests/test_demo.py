@@ -73,6 +73,7 @@ def test_demo_writes_the_figures(demo_run):
         assert os.path.join(str(out), name) in text
 
 
+@pytest.mark.slow_as_python
 def test_demo_result_holds_matching_numbers():
     result = demo.run_demo(plots=False, repeats=1, stream=io.StringIO())
     assert result.figures == [] and result.warmup_s > 0
@@ -93,6 +94,7 @@ def test_demo_result_holds_matching_numbers():
     assert abs(m_ref - m_fast) < 1e-10 and abs(b_ref - b_fast) < 1e-10
 
 
+@pytest.mark.slow_as_python
 def test_no_plots_and_no_matplotlib_write_nothing(tmp_path, monkeypatch):
     out = tmp_path / "none"
     demo.run_demo(out, plots=False, repeats=1, stream=io.StringIO())
@@ -158,6 +160,7 @@ def test_bad_arguments_exit_with_usage(argv, capsys):
 
 
 @pytest.mark.slow
+@pytest.mark.slow_as_python
 def test_python_dash_m_fastnn_demo(tmp_path):
     """The module entry point, in a fresh process."""
     result = subprocess.run(

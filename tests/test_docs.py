@@ -24,7 +24,17 @@ def _modules():
         yield info.name
 
 
-@pytest.mark.parametrize("name", sorted(_modules()))
+#: Modules whose examples train for many epochs: slow when the kernels run as Python.
+_SLOW_EXAMPLES = {"fastnn.classifier", "fastnn.sklearn"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.slow_as_python) if name in _SLOW_EXAMPLES else name
+        for name in sorted(_modules())
+    ],
+)
 def test_docstring_examples(name):
     if name == "fastnn.sklearn":
         pytest.importorskip("sklearn")

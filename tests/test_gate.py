@@ -87,6 +87,7 @@ def test_gate_main_exit_status(tmp_path, capsys, monkeypatch):
     assert "FAIL  W1 speed-up over the reference: 3.0x (floor 20x" in out
 
 
+@pytest.mark.needs_jit
 def test_gate_passes_for_the_compiled_kernels_and_fails_for_the_reference(monkeypatch):
     """One real measurement (W2, the 3-4-1 tutorial network) against the real floor: the
     compiled MLP passes; the same gate with fastnn.MLP replaced by the numpy reference fails."""

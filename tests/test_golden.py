@@ -1,7 +1,8 @@
 """Refactorings change no result: fixed-seed runs replayed against their recorded arrays.
 
 The cases are in :mod:`tests.golden_cases`. On the CPU the recording was made on, every array
-must match bit for bit; elsewhere (another vector width or BLAS kernel) to 1e-12 relative.
+must match bit for bit; elsewhere (another vector width or BLAS kernel, or kernels run as Python)
+to 1e-12 relative.
 """
 
 from __future__ import annotations
@@ -11,10 +12,14 @@ import json
 import golden_cases as cases
 import numpy as np
 import pytest
-from conftest import assert_close
+from conftest import JIT_DISABLED, assert_close
 
 RECORDED = dict(np.load(cases.GOLDEN))
-SAME_CPU = json.loads(cases.GOLDEN_META.read_text())["host_cpu"] == cases.host_cpu()
+#: Bit for bit only where the recording was made, and only compiled: kernels run as Python
+#: (NUMBA_DISABLE_JIT=1) round differently and are held to the tolerance used across CPUs.
+SAME_CPU = (
+    json.loads(cases.GOLDEN_META.read_text())["host_cpu"] == cases.host_cpu() and not JIT_DISABLED
+)
 
 
 #: Results changed on purpose since the recording, each compared to 1e-12 relative instead:
@@ -34,7 +39,8 @@ def _compare(key, value):
             f"{np.max(np.abs(value.astype(float) - expected.astype(float))):.3e})"
         )
     else:
-        rtol = 1e-5 if value.dtype == np.float32 else 1e-12
+        # a float32 case's loss history is float64 holding float32 sums
+        rtol = 1e-5 if value.dtype == np.float32 or "float32" in key else 1e-12
         assert_close(value, expected, rtol=rtol, what=key)
 
 

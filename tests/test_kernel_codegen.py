@@ -21,6 +21,8 @@ import fastnn
 import fastnn.model
 from fastnn.kernels import train
 
+pytestmark = pytest.mark.needs_jit
+
 
 def _blocks(function_ir: str) -> dict[str, str]:
     """Basic blocks of one LLVM function, by label."""

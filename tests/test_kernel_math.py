@@ -24,6 +24,7 @@ def kernel_exp(x):
     return out
 
 
+@pytest.mark.slow_as_python
 def test_within_one_ulp_of_numpy_wherever_the_result_is_normal():
     rng = np.random.default_rng(0)
     x = np.concatenate(

@@ -53,6 +53,7 @@ def fresh_net():
     return fastnn.MLP((16, 32, 4), "tanh", "mse", seed=0)
 
 
+@pytest.mark.needs_jit
 def test_the_allocation_counter_sees_allocations_in_compiled_code():
     @njit
     def allocate(n):
@@ -76,6 +77,7 @@ def test_the_allocation_counter_sees_allocations_in_compiled_code():
     ],
     ids=["sgd", "nesterov", "adam-clip", "rmsprop-l2", "loss_every-patience"],
 )
+@pytest.mark.needs_jit
 def test_a_fit_allocates_the_same_whatever_its_number_of_steps(data, settings):
     X, Y = data
     validation = (X[:50], Y[:50])
@@ -107,12 +109,14 @@ def traced_peak(X, Y, epochs, shuffle):
 HISTORY_BYTES_PER_EPOCH = 64
 
 
+@pytest.mark.slow_as_python
 def test_traced_peak_does_not_grow_with_epochs_without_shuffling(data):
     X, Y = data
     one, many = traced_peak(X, Y, 1, False), traced_peak(X, Y, 16, False)
     assert many - one <= 15 * HISTORY_BYTES_PER_EPOCH + 1024
 
 
+@pytest.mark.slow_as_python
 def test_traced_peak_grows_only_by_the_permutations_when_shuffling(data):
     X, Y = data
     one, many = traced_peak(X, Y, 1, True), traced_peak(X, Y, 16, True)

@@ -153,6 +153,7 @@ def _user_wide_cache(cache_home: Path, package: Path) -> Path:
     return cache_home / "numba" / subpath
 
 
+@pytest.mark.needs_jit
 def test_read_only_install_falls_back_to_the_user_cache_and_trains(read_only_install, tmp_path):
     package, run = read_only_install
     cache_home = tmp_path / "cache-home"
@@ -178,6 +179,7 @@ def test_read_only_install_falls_back_to_the_user_cache_and_trains(read_only_ins
     assert not list(package.rglob("*.nbi")) and not list(package.rglob("__pycache__"))
 
 
+@pytest.mark.needs_jit
 def test_read_only_install_without_any_writable_cache_still_works(read_only_install, tmp_path):
     """No package directory, no user cache directory: fastnn must import and run uncached."""
     package, run = read_only_install
@@ -207,6 +209,7 @@ CACHE_PROBE = textwrap.dedent(
 )
 
 
+@pytest.mark.needs_jit
 def test_cached_kernels_are_recompiled_when_a_helper_they_call_changes(tmp_path):
     """Numba keys a cached kernel on its own source file only; fastnn's kernels call helpers in
     other files (``predict._predict`` calls ``dense._forward``), and a cached caller would keep
@@ -255,6 +258,7 @@ def test_cached_kernels_are_recompiled_when_a_helper_they_call_changes(tmp_path)
 # --- warm-up and the on-disk cache -------------------------------------------------------------
 
 
+@pytest.mark.needs_jit
 def test_warmup_compiles_every_public_kernel_and_caches_it_on_disk():
     seconds = fastnn.warmup(jit=True)  # the JIT kernels, even where AOT ones are in use
     assert isinstance(seconds, float) and seconds > 0
@@ -271,6 +275,7 @@ def test_warmup_compiles_every_public_kernel_and_caches_it_on_disk():
         assert cached, f"{name} is not cached on disk"
 
 
+@pytest.mark.needs_jit
 def test_warmup_compiles_one_version_per_dtype():
     before = {name: set(_kernel(name).signatures) for name in PUBLIC_KERNELS}
     fastnn.warmup(["float32", np.float64, "float32"], jit=True)

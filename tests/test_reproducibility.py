@@ -86,6 +86,7 @@ def test_different_seeds_differ(nn):
     assert a.tobytes() != b.tobytes()
 
 
+@pytest.mark.slow_as_python
 def test_same_seed_same_bits_across_processes():
     first = _digests_in_subprocess(global_seed=1)
     second = _digests_in_subprocess(global_seed=2)
@@ -94,6 +95,7 @@ def test_same_seed_same_bits_across_processes():
     assert _run_here(SCRIPT, global_seed=3) == first
 
 
+@pytest.mark.slow_as_python
 def test_digests_change_when_training_changes():
     """The digests above are sensitive: one more epoch gives different ones."""
     lines = _run_here(SCRIPT.replace("epochs=5", "epochs=6"), global_seed=0)
@@ -101,6 +103,7 @@ def test_digests_change_when_training_changes():
     assert all(a != b for a, b in zip(lines, reference, strict=True))
 
 
+@pytest.mark.needs_jit
 def test_no_kernel_assumes_away_nan_or_inf():
     """Every compiled function uses the project's fastmath set, which keeps NaN/inf semantics."""
     allowed = {"nsz", "arcp", "contract", "reassoc"}

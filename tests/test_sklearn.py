@@ -94,6 +94,7 @@ def classification():
     # Every check passes: none is marked as an expected failure. Checks that need pandas or
     # SCIPY_ARRAY_API skip themselves when those are missing.
 )
+@pytest.mark.slow_as_python  # about 15 minutes in all without the JIT
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
@@ -142,7 +143,9 @@ def test_classifier_follows_sklearn_sgd(classification, target, activation):
         dict(shuffle=True),
         dict(momentum=0.5, learning_rate="invscaling", learning_rate_init=0.2, power_t=0.3),
         dict(learning_rate="adaptive", tol=1e-3, n_iter_no_change=2, max_iter=40),
-        dict(tol=1e-3, n_iter_no_change=3, max_iter=200),
+        pytest.param(
+            dict(tol=1e-3, n_iter_no_change=3, max_iter=200), marks=pytest.mark.slow_as_python
+        ),
         dict(tol=1e-2, n_iter_no_change=1, max_iter=100),
         dict(tol=1.0, n_iter_no_change=np.inf, max_iter=25),
         dict(early_stopping=True, validation_fraction=0.2, tol=1e-3, n_iter_no_change=3),
@@ -238,6 +241,7 @@ def test_warm_start_from_sklearn_weights(regression):
     _weights_agree(ours, theirs, 1e-8)
 
 
+@pytest.mark.slow_as_python
 def test_lbfgs_matches_sklearn(regression, classification):
     X, Y = regression
     settings = dict(hidden_layer_sizes=(10,), solver="lbfgs", max_iter=50, random_state=0)
@@ -252,6 +256,7 @@ def test_lbfgs_matches_sklearn(regression, classification):
     assert not hasattr(ours, "loss_curve_")
 
 
+@pytest.mark.slow_as_python
 def test_digits_accuracy_at_least_sklearns():
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X / 16.0, y, test_size=0.25, random_state=0)
@@ -405,6 +410,7 @@ def test_divergence_is_a_value_error(regression):
 # --- scikit-learn's tools ---------------------------------------------------------------------
 
 
+@pytest.mark.slow_as_python
 def test_pipeline_grid_search_and_cross_validation(classification):
     X, y = classification
     pipe = make_pipeline(StandardScaler(), MLPClassifier(max_iter=50, random_state=0))

@@ -97,6 +97,7 @@ def _run(job, barrier=None):
     return [np.asarray(o).tobytes() for o in outputs] + [model.loss(X, y)]
 
 
+@pytest.mark.slow_as_python
 def test_models_trained_in_parallel_threads_match_sequential_runs():
     jobs = _jobs()
     assert len(jobs) >= 4
@@ -111,6 +112,7 @@ def test_models_trained_in_parallel_threads_match_sequential_runs():
 
 
 @pytest.mark.parametrize("nn", [fastnn, ref], ids=["compiled", "reference"])
+@pytest.mark.slow_as_python
 def test_one_model_used_for_inference_from_many_threads(nn):
     """Concurrent predict/loss/gradient/layer_outputs on ONE model only read θ: safe."""
     X, y = regression_data(np.random.default_rng(7), 600, 20, 3)
@@ -139,6 +141,7 @@ def test_one_model_used_for_inference_from_many_threads(nn):
     assert model.params.tobytes() == before.tobytes()
 
 
+@pytest.mark.needs_jit
 def test_every_kernel_releases_the_gil():
     """The public kernels (and everything they call, compiled into them) are ``nogil``."""
     kernels = [

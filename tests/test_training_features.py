@@ -413,6 +413,7 @@ def w4_like(dtype, seed=0):
     return model, X
 
 
+@pytest.mark.slow_as_python
 def test_float32_training_agrees_with_float64():
     single, X = w4_like(np.float32)
     double, _ = w4_like(np.float64)

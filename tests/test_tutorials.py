@@ -255,6 +255,7 @@ def _count_training_calls(monkeypatch):
     return calls
 
 
+@pytest.mark.slow_as_python
 def test_each_train_call_is_one_kernel_call(monkeypatch):
     calls = _count_training_calls(monkeypatch)
     net = fast.OurNeuralNetwork(seed=0)

@@ -38,6 +38,7 @@ import re
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -165,7 +166,11 @@ def kernel_source_files() -> list[str]:
                 base = package[: len(package) - node.level + 1] if node.level > 1 else package
                 targets = [[*base, *node.module.split(".")]] if node.module else []
                 targets += [[*base, *(node.module or "").split("."), a.name] for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("fastnn."):
+            elif (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.module.startswith("fastnn.")
+            ):
                 targets = [node.module.split(".")[1:]]
             elif isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
@@ -391,6 +396,8 @@ def _preload_cython_blas() -> None:
         else:
             return
         spec = importlib.util.spec_from_file_location(name, directory / ("cython_blas" + suffix))
+        if spec is None or spec.loader is None:
+            return
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
@@ -418,7 +425,7 @@ class _BindCythonBlas:
             if blas is not None and not hasattr(module, "cython_blas"):
                 module.cython_blas = blas
 
-        spec.loader.exec_module = exec_module
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec
 
 
@@ -459,7 +466,7 @@ def make_entry(name: str, resolve=_resolve):
     exec(  # generated from the table above, nothing else
         f"def {name}(theta, {args}):\n    return impls[theta.dtype](theta, {args})\n", namespace
     )
-    entry = namespace[name]
+    entry: Any = namespace[name]
     entry.implementations = impls
     entry.__doc__ = f"Entry point {name}: the AOT export or the JIT kernel, by θ's dtype."
     return entry

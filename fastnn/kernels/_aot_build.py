@@ -57,7 +57,7 @@ def _dispatcher_options(options_of: dict):
             flags = own
         return original(typingctx, targetctx, func, args, return_type, flags, locals, **kws)
 
-    pycc_compiler.compile_extra = compile_extra
+    pycc_compiler.compile_extra = compile_extra  # type: ignore[assignment]
     try:
         yield
     finally:

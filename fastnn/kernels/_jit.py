@@ -24,7 +24,7 @@ from ._aot import kernel_source_files, source_hash
 try:  # Numba internals; without them kernels are cached the plain Numba way
     from numba.core.caching import FunctionCache
 except ImportError:  # pragma: no cover
-    FunctionCache = None
+    FunctionCache = None  # type: ignore[misc,assignment]
 
 FASTMATH = frozenset({"nsz", "arcp", "contract", "reassoc"})
 

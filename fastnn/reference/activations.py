@@ -5,6 +5,9 @@ Twin of :mod:`fastnn.kernels.activations`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 
@@ -74,7 +77,8 @@ def softmax(z, param=0.0):
     return e / e.sum(axis=1, keepdims=True)
 
 
-ACTIVATIONS = {
+#: name → (function, derivative as a function of the output); softmax has no elementwise one.
+ACTIVATIONS: dict[str, tuple[Callable[..., np.ndarray], Any]] = {
     "identity": (identity, identity_derivative),
     "sigmoid": (sigmoid, sigmoid_derivative),
     "tanh": (tanh, tanh_derivative),

@@ -246,7 +246,9 @@ class OurNeuralNetwork:
             shuffle=False,
             loss_every=loss_every,
         )
-        self.loss_history = self.model.history_.full_loss.copy()
+        history = self.model.history_
+        assert history is not None and history.full_loss is not None  # loss_every > 0
+        self.loss_history = history.full_loss.copy()
         self.loss_epochs = np.arange(0, epochs, loss_every, dtype=np.int64)
         if verbose:
             for epoch, loss in zip(self.loss_epochs, self.loss_history, strict=True):

@@ -115,7 +115,7 @@ class FixedWeightNetwork:
     ``feedforward([2, 3])`` gives 0.7216325609518421.
     """
 
-    neuron_class = Neuron  # the compiled twin swaps in its own Neuron
+    neuron_class: type = Neuron  # the compiled twin swaps in its own Neuron
 
     def __init__(self, weights=(0, 1), bias=0):
         weights = check_pair_weights(weights)

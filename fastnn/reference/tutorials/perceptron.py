@@ -61,7 +61,7 @@ def load_diabetes_tail(source="auto"):
         x = features[-20:, 2] * 100 + 10
         y = targets[-20:]
     else:
-        text = resources.files("fastnn").joinpath("data", DATA_FILE).read_text(encoding="utf-8")
+        text = (resources.files("fastnn") / "data" / DATA_FILE).read_text(encoding="utf-8")
         lines = [line for line in text.splitlines() if line and not line.startswith("#")]
         rows = list(csv.reader(io.StringIO("\n".join(lines))))
         if rows[0] != ["x", "y"]:
