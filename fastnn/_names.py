@@ -1,11 +1,11 @@
 """The one name table: every activation, loss, optimizer, schedule and initialiser by name.
 
 Kernels never receive Python functions or strings; they receive small integer codes. The codes
-are not written down anywhere: each table below is a tuple of names, and its :class:`IntEnum`
-numbers them in that order (``Activation.SIGMOID == 1`` because ``"sigmoid"`` is second). The
-kernels compare with the enum members (``code == Activation.SIGMOID``), which Numba compiles as
-constants; the Python side turns names into codes with :func:`lookup`. The reference twin never
-sees a code: it works with the names.
+are not written down anywhere: each kind is an :class:`IntEnum` whose members are numbered in the
+order they are declared (``Activation.SIGMOID == 1`` because it is declared second), and the name
+tables are read off the enums. The kernels compare with the enum members
+(``code == Activation.SIGMOID``), which Numba compiles as constants; the Python side turns names
+into codes with :func:`lookup`. The reference twin never sees a code: it works with the names.
 
 Parameterised entries carry a default parameter: ``leaky_relu`` has a negative-side slope
 (0.01), ``elu`` its ``alpha`` (1.0), and ``huber`` its ``delta`` (1.0).
@@ -13,41 +13,77 @@ Parameterised entries carry a default parameter: ``leaky_relu`` has a negative-s
 
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import IntEnum, auto
 
 
-def _codes(kind: str, names: tuple[str, ...]) -> type[IntEnum]:
-    """An IntEnum numbering ``names`` 0, 1, 2, … in order, members named in upper case."""
-    return IntEnum(kind, [(name.upper(), code) for code, name in enumerate(names)])  # type: ignore[return-value]
+class _Codes(IntEnum):
+    """Members numbered 0, 1, 2, … in the order they are declared (``auto()`` counts from 0)."""
+
+    @staticmethod
+    def _generate_next_value_(name, start, count, last_values):
+        return count
 
 
 def _table(codes: type[IntEnum]) -> dict[str, int]:
     return {member.name.lower(): member for member in codes}
 
 
-ACTIVATION_NAMES = (
-    "identity",
-    "sigmoid",
-    "tanh",
-    "relu",
-    "leaky_relu",
-    "elu",
-    "softplus",
-    "softmax",
-)
-LOSS_NAMES = ("mse", "sse", "mae", "huber", "binary_crossentropy", "categorical_crossentropy")
-#: The update rules of the kernels; the public optimizer "sgd" is one of the first three,
-#: chosen by its momentum and nesterov arguments.
-UPDATE_NAMES = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop")
-SCHEDULE_NAMES = ("constant", "invscaling", "step", "cosine")
-STATUS_NAMES = ("ok", "early_stop", "diverged")
+def _names(codes: type[IntEnum]) -> tuple[str, ...]:
+    return tuple(member.name.lower() for member in codes)
 
-Activation = _codes("Activation", ACTIVATION_NAMES)
-Loss = _codes("Loss", LOSS_NAMES)
-Update = _codes("Update", UPDATE_NAMES)
-Schedule = _codes("Schedule", SCHEDULE_NAMES)
-#: What a training kernel returns.
-Status = _codes("Status", STATUS_NAMES)
+
+class Activation(_Codes):
+    IDENTITY = auto()
+    SIGMOID = auto()
+    TANH = auto()
+    RELU = auto()
+    LEAKY_RELU = auto()
+    ELU = auto()
+    SOFTPLUS = auto()
+    SOFTMAX = auto()
+
+
+class Loss(_Codes):
+    MSE = auto()
+    SSE = auto()
+    MAE = auto()
+    HUBER = auto()
+    BINARY_CROSSENTROPY = auto()
+    CATEGORICAL_CROSSENTROPY = auto()
+
+
+class Update(_Codes):
+    """The update rules of the kernels; the public optimizer "sgd" is one of the first three,
+    chosen by its momentum and nesterov arguments."""
+
+    SGD = auto()
+    MOMENTUM = auto()
+    NESTEROV = auto()
+    ADAM = auto()
+    ADAMW = auto()
+    RMSPROP = auto()
+
+
+class Schedule(_Codes):
+    CONSTANT = auto()
+    INVSCALING = auto()
+    STEP = auto()
+    COSINE = auto()
+
+
+class Status(_Codes):
+    """What a training kernel returns."""
+
+    OK = auto()
+    EARLY_STOP = auto()
+    DIVERGED = auto()
+
+
+ACTIVATION_NAMES = _names(Activation)
+LOSS_NAMES = _names(Loss)
+UPDATE_NAMES = _names(Update)
+SCHEDULE_NAMES = _names(Schedule)
+STATUS_NAMES = _names(Status)
 
 ACTIVATIONS = _table(Activation)
 LOSSES = _table(Loss)
