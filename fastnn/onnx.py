@@ -273,7 +273,8 @@ class _Export:
     #: "values" (output as is), "values_1d" (one output, flattened to [N]), "binary" (one
     #: sigmoid unit, p of classes[1]), "multiclass" (softmax), "multilabel" (sigmoid per label)
     head: str
-    classes: np.ndarray | None = None
+    #: the class labels as the label output holds them (binary and multiclass heads)
+    labels: np.ndarray | None = None
     doc: str = ""
 
 
@@ -287,8 +288,10 @@ def _label_constant(classes: np.ndarray) -> np.ndarray:
         return classes.astype(np.int64)
     if kind == "b" or classes.dtype in (np.float32, np.float64):
         return classes
-    if kind == "f":
-        return classes.astype(np.float64)
+    if kind == "f":  # float16 or long double
+        converted = classes.astype(np.float64)
+        if (converted == classes).all():
+            return converted
     if kind == "U":
         return classes
     if kind == "O":
@@ -322,7 +325,8 @@ def _describe(model: object) -> _Export:
             )
         network = _Network.of(model.model)
         head = "binary" if len(model.classes_) == 2 else "multiclass"
-        return _Export(network, head, model.classes_, doc=f"{name} {model.model.layer_sizes}")
+        labels = _label_constant(model.classes_)
+        return _Export(network, head, labels, doc=f"{name} {model.model.layer_sizes}")
     if isinstance(model, _sklearn_estimator_classes()):
         return _describe_sklearn(model, name)
     hint = ""
@@ -354,13 +358,11 @@ def _describe_sklearn(estimator, name: str) -> _Export:
     if not hasattr(estimator, "classes_"):
         head = "values_1d" if estimator.n_outputs_ == 1 else "values"
         return _Export(network, head, doc=doc)
-    if estimator.out_activation_ == "softmax":
-        head = "multiclass"
-    elif estimator.n_outputs_ == 1:
-        head = "binary"
-    else:
-        head = "multilabel"
-    return _Export(network, head, np.asarray(estimator.classes_), doc=doc)
+    if estimator.out_activation_ == "logistic" and estimator.n_outputs_ > 1:
+        # an indicator matrix in, an indicator matrix out: the label output needs no classes
+        return _Export(network, "multilabel", doc=doc)
+    head = "multiclass" if estimator.out_activation_ == "softmax" else "binary"
+    return _Export(network, head, _label_constant(estimator.classes_), doc=doc)
 
 
 # --- the graph ------------------------------------------------------------------------------------
@@ -398,7 +400,7 @@ def _build(onnx, export: _Export, opset: int):
             # the first most probable class, as numpy's argmax picks it (for two classes this
             # is classes[1] exactly when p > 0.5, scikit-learn's threshold)
             index = g.node("ArgMax", [probabilities], axis=1, keepdims=0, select_last_index=0)
-            labels = _label_constant(export.classes)
+            labels = export.labels
             g.node("Gather", [g.constant(labels, "classes"), index], output="label", axis=0)
             label_type = (
                 TensorProto.STRING
