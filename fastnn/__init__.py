@@ -12,6 +12,7 @@ from ._warmup import warmup
 from .classifier import Classifier
 from .engine import History, TrainingDiverged
 from .model import MLP, load
+from .onnx import to_onnx  # onnx itself is imported only when to_onnx runs
 
 __all__ = [
     "MLP",
@@ -23,5 +24,6 @@ __all__ = [
     "__version__",
     "engine",
     "load",
+    "to_onnx",
     "warmup",
 ]
