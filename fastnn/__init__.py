@@ -9,8 +9,8 @@ from ._io import ModelFileError
 from ._layout import Layout
 from ._version import __version__
 from ._warmup import warmup
-from .classifier import Classifier
-from .engine import History, TrainingDiverged
+from .classifier import Classifier, NotFittedError
+from .engine import History, TrainingDiverged, TrainingWarning
 from .model import MLP, load
 
 __all__ = [
@@ -19,7 +19,9 @@ __all__ = [
     "History",
     "Layout",
     "ModelFileError",
+    "NotFittedError",
     "TrainingDiverged",
+    "TrainingWarning",
     "__version__",
     "engine",
     "load",
