@@ -3,8 +3,7 @@
 After a successful :meth:`fastnn.MLP.fit` (and so :meth:`fastnn.Classifier.fit`), on both twins
 alike, :func:`warn_if_unhealthy` looks at two things:
 
-* the history: the final training loss (the best epoch's, when early stopping restored it) is
-  not below the first epoch's;
+* the history: the last epoch's training loss is not below the first epoch's;
 * the hidden layers, on at most :data:`CHECK_ROWS` evenly spaced training rows (one forward
   pass, no random draw): a relu layer whose every unit is zero on every row (dead), or a
   sigmoid/tanh layer whose values all but sit at the function's limits — at least
@@ -61,12 +60,23 @@ def _stacklevel() -> int:
     return level
 
 
-def _cause(X: np.ndarray, learning_rate: float) -> str:
+def _cause(X: np.ndarray, learning_rate: float, kind: str) -> str:
+    """The likely cause of a finding of ``kind`` (``rose``, ``flat``, ``dead``, ``saturated``)."""
     largest = float(np.max(np.abs(X))) if X.size else 0.0
     if largest > LARGE_INPUT:
         return (
-            f"the inputs are not scaled (|X| reaches {largest:.3g}): standardise each feature "
-            f"(zero mean, unit variance), or lower learning_rate ({learning_rate:g})"
+            f"the inputs are probably not scaled (|X| reaches {largest:.3g}): standardise each "
+            f"feature (zero mean, unit variance), or lower learning_rate ({learning_rate:g})"
+        )
+    if kind == "flat":
+        return (
+            f"the learning rate may be too small for this many epochs (learning_rate="
+            f"{learning_rate:g}), or too large if a hidden layer is dead or saturated"
+        )
+    if kind == "dead":
+        return (
+            f"the learning rate is probably too large (learning_rate={learning_rate:g}), or the "
+            "layer too narrow to survive its initialisation: lower the rate or widen the layer"
         )
     return f"the learning rate is probably too large (learning_rate={learning_rate:g}): lower it"
 
@@ -84,13 +94,16 @@ def findings(model, X: np.ndarray, history, learning_rate: float) -> list[str]:
     found = []
     loss = history.loss
     if loss.shape[0] >= 2:
-        last = loss.shape[0] - 1
-        if history.stopped_early and history.best_epoch is not None:
-            last = history.best_epoch
-        if not loss[last] < loss[0]:
+        first, last = float(loss[0]), float(loss[-1])
+        if last > first:
             found.append(
-                f"the training loss did not decrease: {loss[last]:.4g} after epoch {last + 1} "
-                f"against {loss[0]:.4g} after the first; {_cause(X, learning_rate)}"
+                f"the training loss rose from {first:.4g} in the first epoch to {last:.4g} in "
+                f"epoch {loss.shape[0]}; {_cause(X, learning_rate, 'rose')}"
+            )
+        elif last == first and last != 0.0:  # 0: a perfect fit from the start
+            found.append(
+                f"the training loss did not decrease: {last:.4g} in epoch {loss.shape[0]} as in "
+                f"the first; {_cause(X, learning_rate, 'flat')}"
             )
     hidden = [
         (k, name)
@@ -109,7 +122,8 @@ def findings(model, X: np.ndarray, history, learning_rate: float) -> list[str]:
             if not (values > 0).any():
                 found.append(
                     f"{where} is dead: every unit outputs 0 on the {rows.shape[0]} training rows "
-                    f"checked, so no gradient reaches the layers below; {_cause(X, learning_rate)}"
+                    "checked, so no gradient reaches the layers below; "
+                    + _cause(X, learning_rate, "dead")
                 )
             continue
         low, high = (0.0, 1.0) if name == "sigmoid" else (-1.0, 1.0)
@@ -118,7 +132,7 @@ def findings(model, X: np.ndarray, history, learning_rate: float) -> list[str]:
             found.append(
                 f"{where} is saturated: {share:.1%} of its values are within {SATURATION:g} of "
                 f"{low:g} or {high:g} on the {rows.shape[0]} training rows checked, so its "
-                f"gradients vanish; {_cause(X, learning_rate)}"
+                f"gradients vanish; {_cause(X, learning_rate, 'saturated')}"
             )
     return found
 
