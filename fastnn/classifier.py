@@ -107,7 +107,7 @@ class ClassifierBase:
     def __init__(
         self,
         hidden_layer_sizes=(64,),
-        activation="relu",
+        activation=_RELU,
         *,
         seed=None,
         init=None,
