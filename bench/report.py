@@ -867,7 +867,9 @@ def main(argv=None) -> int:
     output = Path(args.output)
     args.markdown = args.markdown or str(output / MARKDOWN_NAME)
     args.chart = args.chart or str(output / CHART_NAME)
-    args.log = None if args.no_files else output / "pytest.log"
+    # pytest's log goes beside the report, but not into the tracked bench/results/
+    tracked = output.resolve() == RESULTS_DIR.resolve()
+    args.log = None if args.no_files or tracked else output / "pytest.log"
     tmpdir = tempfile.mkdtemp(prefix="fastnn-bench-") if args.run else None
     try:
         return _report(args, tmpdir)
@@ -881,7 +883,7 @@ def _report(args, tmpdir) -> int:
     if tmpdir:
         path = os.path.join(tmpdir, "results.json")
         log = args.log
-        if log is None:  # --no-files: the log goes with the temporary results
+        if log is None:  # --no-files or bench/results: the log goes with the temporary results
             log = Path(tmpdir) / "pytest.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         code = run_benchmarks(path, args.quick, args.pytest_args, log=log)
