@@ -200,3 +200,22 @@ def test_no_hidden_layer_to_check_means_no_forward_pass(monkeypatch):
         type(net), "_layer_outputs_rows", lambda self, rows: pytest.fail("forward pass")
     )
     net.fit(X, Y, epochs=3, learning_rate=0.01)
+
+
+def test_the_check_costs_the_same_memory_for_any_number_of_rows():
+    import tracemalloc
+
+    net = fastnn.MLP((3, 32, 1), ["tanh", "identity"], seed=0)
+    history = fastnn.History(loss=np.array([1.0, 0.5]))
+    peaks = []
+    for repeat in (10, 100):
+        rows = np.tile(X, (repeat, 1))  # 2,000 and 20,000 rows
+        _diagnostics.findings(net, rows, history, 0.01)  # warm up
+        tracemalloc.start()
+        try:
+            _diagnostics.findings(net, rows, history, 0.01)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+    assert peaks[1] <= peaks[0] + 1024
+    assert peaks[0] < 4 * _diagnostics.CHECK_ROWS * (3 + 32 + 1) * 8
