@@ -2,9 +2,16 @@
 
 Usage::
 
-    python bench/report.py results.json            # print; write bench/results/latest.md + .png
+    python bench/report.py results.json            # print; write ./fastnn-bench/latest.md + .png
     python bench/report.py results.json --markdown out.md --chart out.png
     python bench/report.py [--quick] [-- PYTEST_ARGS]   # run the benchmarks first, then report
+    python bench/report.py --output bench/results  # ... and update the checkout's tracked report
+
+Run this way (``python -m fastnn bench`` is the same), the benchmarks show one line per
+workload on stderr as they run (``bench/progress.py``), pytest's own output goes to
+``pytest.log`` in the output directory, and the report files — ``latest.md``, ``speedups.png``
+and the raw ``latest.json`` — are written to ``--output`` (default ``./fastnn-bench/``, under
+the current directory): the tracked ``bench/results/`` is written only when asked for.
 
 The table has one row per workload: fastnn's median time, then the baseline a user would
 otherwise run (the tutorial's loop for W1–W3, vectorised numpy for W4–W6, ``import numpy`` or
@@ -38,8 +45,12 @@ from bench.workloads import TARGETS
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
-DEFAULT_MARKDOWN = BENCH_DIR / "results" / "latest.md"
-DEFAULT_CHART = BENCH_DIR / "results" / "speedups.png"
+#: The checkout's tracked report (written only with ``--output bench/results``).
+RESULTS_DIR = BENCH_DIR / "results"
+#: Where reports go by default: relative to the current directory, outside the tracked tree.
+DEFAULT_OUTPUT = "fastnn-bench"
+MARKDOWN_NAME = "latest.md"
+CHART_NAME = "speedups.png"
 
 #: the table's comparison columns after the baseline, in order
 PEERS = ("numba", "jax", "torch", "sklearn", "reference")
@@ -793,8 +804,13 @@ def write_atomic(path, text: str) -> None:
 # --- running the benchmarks --------------------------------------------------------------------
 
 
-def run_benchmarks(json_path, quick: bool = False, extra_args=()) -> int:
-    """Run ``pytest bench --benchmark-only`` writing ``json_path``; pytest's exit code."""
+def run_benchmarks(json_path, quick: bool = False, extra_args=(), log=None) -> int:
+    """Run ``pytest bench --benchmark-only`` writing ``json_path``; pytest's exit code.
+
+    With ``log`` (a path), pytest's output (stdout) goes to that file and one line per benchmark
+    goes to stderr as it runs (the ``bench.progress`` plugin); without it, pytest prints as
+    usual.
+    """
     cmd = [
         sys.executable,
         "-m",
@@ -808,8 +824,11 @@ def run_benchmarks(json_path, quick: bool = False, extra_args=()) -> int:
     ]
     if quick:
         cmd += ["-m", "quick"]
-    cmd += list(extra_args)
-    return subprocess.call(cmd, cwd=ROOT)
+    if log is None:
+        return subprocess.call([*cmd, *extra_args], cwd=ROOT)
+    cmd += ["-p", "bench.progress", *extra_args]
+    with open(log, "w", encoding="utf-8") as out:
+        return subprocess.call(cmd, cwd=ROOT, stdout=out)  # stderr: the progress lines
 
 
 def main(argv=None) -> int:
@@ -824,8 +843,16 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--run", action="store_true", help="run the benchmarks (the default)")
     parser.add_argument("--quick", action="store_true", help="run only `-m quick` (< 2 min)")
-    parser.add_argument("--markdown", default=str(DEFAULT_MARKDOWN), help="Markdown output path")
-    parser.add_argument("--chart", default=str(DEFAULT_CHART), help="PNG chart output path")
+    parser.add_argument(
+        "--output",
+        "-o",
+        metavar="DIR",
+        default=DEFAULT_OUTPUT,
+        help=f"directory for {MARKDOWN_NAME}, {CHART_NAME}, latest.json and pytest.log "
+        f"(default: ./{DEFAULT_OUTPUT}; give bench/results to update the checkout's report)",
+    )
+    parser.add_argument("--markdown", help=f"Markdown output path (default: DIR/{MARKDOWN_NAME})")
+    parser.add_argument("--chart", help=f"PNG chart output path (default: DIR/{CHART_NAME})")
     parser.add_argument("--no-files", action="store_true", help="print only; write nothing")
     argv = list(sys.argv[1:] if argv is None else argv)
     pytest_args = []
@@ -837,6 +864,12 @@ def main(argv=None) -> int:
     if args.json and (args.run or args.quick or args.pytest_args):
         parser.error("give a results JSON or run the benchmarks, not both")
     args.run = not args.json
+    output = Path(args.output)
+    args.markdown = args.markdown or str(output / MARKDOWN_NAME)
+    args.chart = args.chart or str(output / CHART_NAME)
+    # pytest's log goes beside the report, but not into the tracked bench/results/
+    tracked = output.resolve() == RESULTS_DIR.resolve()
+    args.log = None if args.no_files or tracked else output / "pytest.log"
     tmpdir = tempfile.mkdtemp(prefix="fastnn-bench-") if args.run else None
     try:
         return _report(args, tmpdir)
@@ -849,9 +882,16 @@ def _report(args, tmpdir) -> int:
     path = args.json
     if tmpdir:
         path = os.path.join(tmpdir, "results.json")
-        code = run_benchmarks(path, args.quick, args.pytest_args)
+        log = args.log
+        if log is None:  # --no-files or bench/results: the log goes with the temporary results
+            log = Path(tmpdir) / "pytest.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        code = run_benchmarks(path, args.quick, args.pytest_args, log=log)
         if code != 0 or not os.path.exists(path):
-            print(f"benchmarks failed (pytest exit code {code})", file=sys.stderr)
+            tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
+            print("\n".join(tail), file=sys.stderr)
+            where = f"; pytest's output is in {log}" if args.log is not None else ""
+            print(f"benchmarks failed (pytest exit code {code}){where}", file=sys.stderr)
             return code or 1
     try:
         results = load(path)

@@ -9,8 +9,8 @@ from ._io import ModelFileError
 from ._layout import Layout
 from ._version import __version__
 from ._warmup import warmup
-from .classifier import Classifier
-from .engine import History, TrainingDiverged
+from .classifier import Classifier, NotFittedError
+from .engine import History, TrainingDiverged, TrainingWarning
 from .model import MLP, load
 from .onnx import to_onnx  # onnx itself is imported only when to_onnx runs
 
@@ -20,7 +20,9 @@ __all__ = [
     "History",
     "Layout",
     "ModelFileError",
+    "NotFittedError",
     "TrainingDiverged",
+    "TrainingWarning",
     "__version__",
     "engine",
     "load",

@@ -9,8 +9,12 @@ warmup
     Compile every kernel ahead of first use (nothing to do when the install carries precompiled
     kernels), and say which kernels this install uses.
 bench
-    Run the benchmarks (``bench/`` of a source checkout) and print the report; arguments are
-    those of ``bench/report.py`` (``--quick`` for the CI subset, ``--`` then pytest options).
+    Run the benchmarks (``bench/`` of a source checkout), showing each workload as it runs, and
+    print the report; arguments are those of ``bench/report.py`` (``--quick`` for the CI subset,
+    ``--output DIR`` for the report files, default ``./fastnn-bench/``; ``--`` then pytest
+    options).
+
+``python -m fastnn --version`` prints the version.
 """
 
 from __future__ import annotations
@@ -84,9 +88,14 @@ def _run_bench(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ._version import __version__
+
     parser = argparse.ArgumentParser(
         prog="fastnn",
         description="fastnn: small dense neural networks trained by compiled Numba kernels.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"fastnn {__version__}", help="print the version"
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _io, _names, engine
 from ._config import TrainConfig
+from ._diagnostics import warn_if_unhealthy
 from ._spec import NetworkSpec, initial_params
 from ._validation import (
     as_float_array,
@@ -28,11 +29,35 @@ from ._validation import (
     check_targets,
     check_X,
     check_y,
+    lookup_name,
     public_signature,
 )
 
 #: Default learning rate of each optimizer (PyTorch's defaults).
 DEFAULT_LEARNING_RATE = {"sgd": 0.01, "adam": 0.001, "adamw": 0.001, "rmsprop": 0.01}
+
+
+class DefaultName(str):
+    """A default activation name, told apart from the same name passed explicitly (``is``)."""
+
+
+def pick_activations(primary, alternative, default: DefaultName, owner: str, plural: bool):
+    """The activation(s) given as ``primary`` (its default is ``default``) or under the other
+    spelling as ``alternative`` (None when not given): ``activations`` and ``activation`` mean
+    the same on :class:`fastnn.MLP` and :class:`fastnn.Classifier`. Both given explicitly is a
+    ``TypeError`` naming ``owner``; ``plural`` says which spelling ``primary`` is."""
+    if alternative is None:
+        return str(primary) if primary is default else primary
+    if primary is not default:
+        given, other = ("activations", "activation") if plural else ("activation", "activations")
+        raise TypeError(
+            f"{owner}() got both {given}= and {other}=: they are two spellings of one "
+            "argument; give one"
+        )
+    return alternative
+
+
+_SIGMOID = DefaultName("sigmoid")
 
 
 class MLPBase:
@@ -45,6 +70,7 @@ class MLPBase:
         and one output.
     activations : str, (str, float) or sequence of them
         One activation for every layer, or one per layer (``len(layer_sizes) - 1`` of them).
+        ``activation=`` is accepted as another spelling (as :class:`fastnn.Classifier` names it).
         Names: ``identity``, ``sigmoid``, ``tanh``, ``relu``, ``leaky_relu``, ``elu``,
         ``softplus``, ``softmax`` (output layer only). ``("leaky_relu", 0.1)`` sets the negative
         slope (default 0.01), ``("elu", a)`` sets alpha (default 1.0).
@@ -66,13 +92,15 @@ class MLPBase:
         Whether layers have bias vectors (the 3-4-1 tutorial network has none).
     params : array-like or None
         Start from these parameters instead of random ones (copied; length :attr:`n_params`).
+    activation : optional
+        The same as ``activations`` (give one of the two).
     """
 
     @public_signature("__init__")
     def __init__(
         self,
         layer_sizes,
-        activations="sigmoid",
+        activations=_SIGMOID,
         loss="mse",
         *,
         seed=None,
@@ -80,7 +108,11 @@ class MLPBase:
         dtype=np.float64,
         bias=True,
         params=None,
+        activation=None,
     ):
+        activations = pick_activations(
+            activations, activation, _SIGMOID, type(self).__name__, plural=True
+        )
         self._spec = NetworkSpec.parse(layer_sizes, activations, loss, bias, dtype)
         self._rng = as_rng(seed, "seed")
         if params is None:
@@ -357,7 +389,7 @@ class MLPBase:
         self,
         X,
         y,
-        epochs=1,
+        epochs=100,
         learning_rate=None,
         batch_size=None,
         *,
@@ -385,6 +417,8 @@ class MLPBase:
         tol=0.0,
         loss_every=None,
         keep_optimizer_state=False,
+        verbose=0,
+        callback=None,
     ) -> np.ndarray:
         """Train the network in place and return the per-epoch training loss.
 
@@ -393,7 +427,7 @@ class MLPBase:
         X : array-like, shape (n_samples, n_inputs)
         y : array-like, shape (n_samples, n_outputs), or (n_samples,) for one output
         epochs : int
-            Passes over the data.
+            Passes over the data (default 100, as :meth:`fastnn.Classifier.fit`).
         learning_rate : float, optional
             Step size η; default 0.01 for sgd and rmsprop, 0.001 for adam and adamw.
         batch_size : int or None
@@ -438,11 +472,23 @@ class MLPBase:
         keep_optimizer_state : bool
             Continue from the optimizer state (momentum, Adam moments, step count) of the previous
             ``fit`` with the same optimizer instead of starting afresh.
+        verbose : {0, 1, 2}
+            0: silent; 1: a progress bar on stderr (tqdm's if installed, else one updating line)
+            with the epoch, loss, validation loss and elapsed time; 2: one line per epoch on
+            stderr. Reporting runs between chunks of epochs and does not change the results.
+        callback : callable, optional
+            ``callback(history)`` is called between chunks of epochs — after the first epoch,
+            then a few times a second, and after the last — with a :class:`fastnn.History` of
+            the epochs completed so far (read-only arrays). Returning True stops training: θ keeps
+            the values of the last completed epoch (early stopping's best θ is not restored),
+            ``fit`` returns the losses of the completed epochs and ``history_.stopped_by_callback``
+            is True. None or False continues. Results are bit-identical with and without it.
 
         Returns
         -------
         ndarray
-            Training loss of each completed epoch (also in ``history_.loss``).
+            Training loss of each completed epoch (also in ``history_.loss``); shorter than
+            ``epochs`` when early stopping or the callback ended training.
 
         Raises
         ------
@@ -450,15 +496,24 @@ class MLPBase:
             If a loss or parameter became NaN or infinite. θ is restored to its value after the last
             epoch whose loss was finite; the exception says which epoch and carries the history.
 
+        Warns
+        -----
+        TrainingWarning
+            If the final training loss is not below the first epoch's, or a hidden layer is dead
+            (relu outputs all zero) or saturated (sigmoid/tanh at their limits) on the training
+            data at the end; the message names the likely cause (see
+            :class:`fastnn.TrainingWarning`).
+
         Notes
         -----
         A KeyboardInterrupt stops training between chunks of epochs; θ keeps the last completed
-        epoch's values and ``history_`` records the completed epochs, then the interrupt propagates.
+        epoch's values and ``history_`` records the completed epochs, then the interrupt propagates
+        with a note saying after which epoch the parameters are.
         """
         X, Y, sw = self._data(X, y, sample_weight)
         n = X.shape[0]
         epochs = check_int(epochs, "epochs")
-        _names.lookup(_names.OPTIMIZERS, optimizer, "optimizer")
+        lookup_name(_names.OPTIMIZERS, optimizer, "optimizer")
         if learning_rate is None:
             learning_rate = DEFAULT_LEARNING_RATE[optimizer]
         learning_rate = check_float(learning_rate, "learning_rate", positive=True)
@@ -479,7 +534,7 @@ class MLPBase:
                 "weight_decay is AdamW's decoupled decay; for an L2 penalty with "
                 f"optimizer={optimizer!r} use l2="
             )
-        _names.lookup(_names.SCHEDULES, schedule, "schedule")
+        lookup_name(_names.SCHEDULES, schedule, "schedule")
         min_lr = check_float(min_lr, "min_lr", nonnegative=True)
         if schedule == "cosine" and min_lr >= learning_rate:
             raise ValueError(f"min_lr must be below learning_rate ({learning_rate}), got {min_lr}")
@@ -511,6 +566,9 @@ class MLPBase:
             loss_every=0 if loss_every is None else check_int(loss_every, "loss_every"),
         )
         shuffle = check_bool(shuffle, "shuffle")
+        engine.Progress.from_verbose(verbose)  # checked before anything changes
+        if callback is not None and not callable(callback):
+            raise TypeError(f"callback must be callable, got {type(callback).__name__}")
         keep_optimizer_state = check_bool(keep_optimizer_state, "keep_optimizer_state")
         rng = self._rng if seed is None else as_rng(seed, "seed")
         self._validation(validation_data)  # checked before anything changes
@@ -531,7 +589,10 @@ class MLPBase:
             shuffle=bool(shuffle),
             rng=rng,
             state=state,
+            verbose=verbose,
+            callback=callback,
         )
+        warn_if_unhealthy(self, X, result.history, learning_rate)
         return result.history.loss
 
     def _validation(self, validation_data):

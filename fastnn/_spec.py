@@ -19,6 +19,7 @@ from ._validation import (
     check_init,
     check_layer_size,
     check_network_memory,
+    lookup_name,
 )
 
 DTYPES = {np.dtype(np.float64): "float64", np.dtype(np.float32): "float32"}
@@ -45,11 +46,11 @@ def _parse_named(item: object, table: dict, defaults: dict, argument: str) -> tu
         if len(item) != 2:
             raise ValueError(f"{argument} must be a name or a (name, parameter) pair, got {item!r}")
         name, param = item
-        _names.lookup(table, name, argument)
+        lookup_name(table, name, argument)
         if name not in defaults:
             raise ValueError(f"{argument}: {name!r} takes no parameter, got {item!r}")
         return name, check_float(param, f"{argument} parameter of {name!r}")
-    _names.lookup(table, item, argument)  # raises unless item is a name in table
+    lookup_name(table, item, argument)  # raises unless item is a name in table
     return cast(str, item), defaults.get(item, 0.0)
 
 

@@ -62,6 +62,30 @@ def _binding_problem(signature: inspect.Signature, args: tuple, kwargs: dict) ->
     return None
 
 
+def closest_name(name: str, choices) -> str | None:
+    """The entry of ``choices`` closest to ``name`` (case ignored), or None if none is close."""
+    choices = list(choices)
+    lowered = {choice.lower(): choice for choice in choices}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1)
+    return lowered[close[0]] if close else None
+
+
+def unknown_name(argument: str, name: str, choices) -> str:
+    """The message for a misspelled name: ``loss: unknown name 'mes'; did you mean 'mse'? …``."""
+    choices = list(choices)
+    close = closest_name(name, choices)
+    hint = f"did you mean {close!r}? (choose from " if close else "(choose from "
+    return f"{argument}: unknown name {name!r}; {hint}{', '.join(map(repr, choices))})"
+
+
+def lookup_name(table: dict, name: object, argument: str) -> int:
+    """:func:`fastnn._names.lookup` (the code of ``name`` in ``table``), suggesting the closest
+    name when ``name`` is misspelled."""
+    if isinstance(name, str) and name not in table:
+        raise ValueError(unknown_name(argument, name, sorted(table)))
+    return _names.lookup(table, name, argument)
+
+
 def unexpected_keyword(key: str, accepted) -> str:
     """The message for an unknown keyword ``key``, with the closest of ``accepted`` if any."""
     close = difflib.get_close_matches(key, list(accepted), n=1)
@@ -438,7 +462,7 @@ def check_init(init: object) -> str | None:
     if init is not None and init not in _names.INITS:
         if not isinstance(init, str):
             raise TypeError(f"init must be None or one of {list(_names.INITS)}, got {init!r}")
-        raise ValueError(f"init: unknown name {init!r}; expected one of {list(_names.INITS)}")
+        raise ValueError(unknown_name("init", init, _names.INITS))
     return init
 
 
@@ -448,7 +472,7 @@ def check_hidden_activation(activation: object, name: str = "activation"):
         key, param = activation
     else:
         key, param = activation, None
-    _names.lookup(_names.ACTIVATIONS, key, name)
+    lookup_name(_names.ACTIVATIONS, key, name)
     if key == "softmax":
         raise ValueError(
             f"{name}: softmax is the output layer of a multi-class Classifier, not a hidden "

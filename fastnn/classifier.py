@@ -20,7 +20,7 @@ import inspect
 
 import numpy as np
 
-from ._base import MLPBase
+from ._base import DefaultName, MLPBase, pick_activations
 from ._spec import DTYPES, parse_dtype
 from ._validation import (
     as_float_array,
@@ -38,7 +38,14 @@ from .model import MLP
 
 
 class NotFittedError(ValueError, AttributeError):
-    """The classifier was used before :meth:`ClassifierBase.fit` was called."""
+    """The classifier was used before :meth:`ClassifierBase.fit` was called.
+
+    Exported as ``fastnn.NotFittedError``; a ``ValueError`` and an ``AttributeError``, like
+    scikit-learn's exception of that name.
+    """
+
+
+_RELU = DefaultName("relu")
 
 
 class _Required:
@@ -67,9 +74,11 @@ class ClassifierBase:
     ----------
     hidden_layer_sizes : int or sequence of int
         Units of each hidden layer; ``()`` trains a (multinomial) logistic regression.
-    activation : str or (str, float)
+    activation : str, (str, float) or sequence of them
         Activation of every hidden layer: ``relu``, ``tanh``, ``sigmoid``, ``leaky_relu``,
-        ``elu``, ``softplus`` or ``identity`` (``("leaky_relu", 0.1)`` sets the parameter).
+        ``elu``, ``softplus`` or ``identity`` (``("leaky_relu", 0.1)`` sets the parameter), or
+        a list with one per hidden layer. ``activations=`` is accepted as another spelling (as
+        :class:`fastnn.MLP` names it); give one of the two.
     seed : int, numpy Generator or None
         Seeds the initial parameters and the shuffling. With an int every :meth:`fit` starts from
         the same θ and draws the same batches, so results repeat bit for bit.
@@ -98,20 +107,44 @@ class ClassifierBase:
     def __init__(
         self,
         hidden_layer_sizes=(64,),
-        activation="relu",
+        activation=_RELU,
         *,
         seed=None,
         init=None,
         dtype=np.float64,
+        activations=None,
     ):
         self.hidden_layer_sizes = check_hidden_sizes(hidden_layer_sizes)
-        self.activation = check_hidden_activation(activation)
+        activation = pick_activations(
+            activation, activations, _RELU, type(self).__name__, plural=False
+        )
+        self.activation = self._checked_activation(activation)
         self.init = check_init(init)
         self.dtype = parse_dtype(dtype)
         check_seed(seed)
         self.seed = seed
         self.model = None
         self.classes_ = None
+
+    def _checked_activation(self, activation):
+        """One hidden activation, or a list of one per hidden layer (each checked)."""
+        is_pair = (
+            isinstance(activation, tuple)
+            and len(activation) == 2
+            and isinstance(activation[0], str)
+            and not isinstance(activation[1], (str, tuple))
+        )
+        if not isinstance(activation, (list, tuple)) or is_pair:
+            return check_hidden_activation(activation)
+        n_hidden = len(self.hidden_layer_sizes)
+        if len(activation) != n_hidden:
+            raise ValueError(
+                f"activation must be one activation or {n_hidden} (one per hidden layer of "
+                f"hidden_layer_sizes={self.hidden_layer_sizes}), got {len(activation)}"
+            )
+        return [
+            check_hidden_activation(item, f"activation[{i}]") for i, item in enumerate(activation)
+        ]
 
     # --- labels ↔ network targets ---------------------------------------------------------------
 
@@ -162,9 +195,13 @@ class ClassifierBase:
             out, loss, n_out = "sigmoid", "binary_crossentropy", 1
         else:
             out, loss, n_out = "softmax", "categorical_crossentropy", n_classes
+        if isinstance(self.activation, list):
+            hidden_activations = list(self.activation)
+        else:
+            hidden_activations = [self.activation] * len(hidden)
         return self._mlp_class(
             (n_features, *hidden, n_out),
-            [self.activation] * len(hidden) + [out],
+            [*hidden_activations, out],
             loss,
             seed=self.seed,
             init=self.init,
@@ -206,12 +243,20 @@ class ClassifierBase:
             and drives early stopping (``patience=``).
         **fit_kwargs
             Any other argument of :meth:`fastnn.MLP.fit` (``l2``, ``clip_norm``, ``schedule``,
-            ``patience``, ``seed``, …).
+            ``patience``, ``seed``, ``verbose`` for a progress bar, ``callback`` to watch or stop
+            training, …).
 
         Returns
         -------
         ndarray
-            Training loss (cross-entropy) of each epoch.
+            Training loss (cross-entropy) of each completed epoch, as :meth:`fastnn.MLP.fit`
+            returns it (also in ``history_.loss``).
+
+        Warns
+        -----
+        TrainingWarning
+            As :meth:`fastnn.MLP.fit`: the loss did not fall, or a hidden layer is dead or
+            saturated at the end.
 
         Notes
         -----

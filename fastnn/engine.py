@@ -13,26 +13,40 @@ The engine works for both twins: the model passed in (``fastnn.MLP`` or
 Training runs in chunks of epochs, each one call of the compiled loop, so that a
 KeyboardInterrupt is honoured between chunks (a compiled loop cannot be interrupted): θ then
 keeps the last completed epoch's values and ``model.history_`` the completed epochs.
+
+Between chunks the engine can report progress (``verbose=``, see :class:`Progress`) and call a
+``callback(history)`` that may stop training. With either on, chunks are sized by time — the
+first is one epoch, later ones about :data:`CHUNK_SECONDS` long — instead of by work alone.
+Chunking never changes the arithmetic: the same epochs run with the same row orders, so θ and
+the history are bit-identical with and without progress or a callback.
 """
 
 from __future__ import annotations
 
 import math
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import _names
 from ._config import TrainConfig
+from ._diagnostics import TrainingWarning
 from ._names import Status
+from ._progress import Progress
+from ._validation import lookup_name
 
 __all__ = [
     "History",
     "OptimizerState",
+    "Progress",
     "TrainConfig",
     "TrainResult",
     "TrainingDiverged",
+    "TrainingWarning",
     "objective",
     "train",
 ]
@@ -43,6 +57,9 @@ __all__ = [
 CHUNK_WORK = 50_000_000
 #: At most this many permutation entries are drawn ahead (bounds the memory of shuffling).
 CHUNK_PERMUTATION_ENTRIES = 4_000_000
+#: With progress or a callback on, a chunk aims at about this many seconds of training, so a
+#: progress bar updates several times a second (chunks still respect ``CHUNK_WORK``).
+CHUNK_SECONDS = 0.15
 
 
 @dataclass
@@ -66,6 +83,9 @@ class History:
         Epoch at which training diverged, if it did.
     interrupted : bool
         Whether a KeyboardInterrupt ended training.
+    stopped_by_callback : bool
+        Whether the ``callback`` passed to :func:`train` (or ``fit``) returned True and so ended
+        training; θ is then that of the last completed epoch.
     """
 
     loss: np.ndarray
@@ -75,6 +95,7 @@ class History:
     best_epoch: int | None = None
     diverged_at: int | None = None
     interrupted: bool = False
+    stopped_by_callback: bool = False
 
 
 class TrainingDiverged(FloatingPointError):
@@ -139,6 +160,8 @@ def train(
     rng: np.random.Generator | None = None,
     permutation: Callable[[int], np.ndarray] | None = None,
     state: OptimizerState | None = None,
+    verbose: int | Progress = 0,
+    callback: Callable[[History], bool | None] | None = None,
 ) -> TrainResult:
     """Train ``model`` in place for ``epochs`` epochs under ``config``.
 
@@ -165,6 +188,20 @@ def train(
     state : OptimizerState, optional
         Continue from this state (updated in place) instead of a fresh one. It must belong to
         ``config.optimizer`` and have ``model.n_params`` columns.
+    verbose : int or Progress
+        0: silent; 1: a progress bar on stderr (tqdm's when tqdm is installed, else one updating
+        line) with the epoch, the loss, the validation loss and the elapsed time; 2: one line per
+        epoch on stderr. A :class:`Progress` instance is used as it is and left open, so a caller
+        that trains in several calls (the scikit-learn estimators) can show one bar for all.
+    callback : callable, optional
+        ``callback(history)`` is called between chunks of epochs (after the first epoch, then
+        about every :data:`CHUNK_SECONDS`, and after the last) with a :class:`History` of the
+        epochs completed so far in this run (read-only arrays). If it returns True (any true
+        value), training
+        stops there: θ keeps the values of the last completed epoch, ``history.loss`` holds the
+        completed epochs and ``history.stopped_by_callback`` is True. Any other return value
+        (None, False) continues. An exception raised by the callback propagates, θ again
+        holding the last completed epoch.
 
     Returns
     -------
@@ -179,6 +216,11 @@ def train(
     X, Y, sw = model._data(X, y, sample_weight)
     validation = model._validation(validation_data)
     n = X.shape[0]
+    lookup_name(_names.OPTIMIZERS, config.optimizer, "config.optimizer")
+    lookup_name(_names.SCHEDULES, config.schedule, "config.schedule")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable, got {type(callback).__name__}")
+    progress = verbose if isinstance(verbose, Progress) else Progress.from_verbose(verbose)
     if state is None:
         state = OptimizerState.fresh(config.optimizer, model.n_params, model.dtype)
     elif state.optimizer != config.optimizer or state.buffers.shape != (2, model.n_params):
@@ -207,12 +249,48 @@ def train(
             orders[:] = rows
             return generator.permuted(orders, axis=1, out=orders)
 
-    history = _run(model, X, Y, sw, config, epochs, shuffle and config.batch_size < n, draw,
-                   validation, state)  # fmt: skip
+    owned = progress is not None and progress is not verbose  # made here: closed here
+    try:
+        history = _run(model, X, Y, sw, config, epochs, shuffle and config.batch_size < n, draw,
+                       validation, state, progress, callback)  # fmt: skip
+    finally:
+        if owned:
+            progress.close()
     return TrainResult(history, state)
 
 
-def _run(model, X, Y, sw, config, epochs, shuffle, draw, validation, opt) -> History:
+def _interrupt_note(error: BaseException, done: int, epochs: int) -> None:
+    """Tell the user what an interrupted run kept (``add_note``, or stderr before Python 3.11)."""
+    if done:
+        kept = f"the model keeps its parameters after epoch {done} of {epochs}"
+    else:
+        kept = f"no epoch of {epochs} completed: the model keeps its parameters from before"
+    note = f"fastnn: training interrupted; {kept} (model.history_ holds the completed epochs)"
+    if hasattr(error, "add_note"):
+        error.add_note(note)
+    else:  # pragma: no cover - Python 3.10
+        print(note, file=sys.stderr)
+
+
+def _snapshot(hist, val_hist, full_hist, done, config, has_val) -> History:
+    """The history of the first ``done`` epochs, as read-only views (for progress, callbacks)."""
+
+    def view(array, size):
+        out = array[:size]
+        out.flags.writeable = False
+        return out
+
+    used = math.ceil(done / config.loss_every) if config.loss_every else 0
+    return History(
+        loss=view(hist, done),
+        val_loss=view(val_hist, done) if has_val else None,
+        full_loss=view(full_hist, used) if config.loss_every else None,
+    )
+
+
+def _run(
+    model, X, Y, sw, config, epochs, shuffle, draw, validation, opt, progress=None, callback=None
+) -> History:
     """The chunked training driver (inputs already checked)."""
     n = X.shape[0]
     dtype = model.dtype
@@ -235,12 +313,18 @@ def _run(model, X, Y, sw, config, epochs, shuffle, draw, validation, opt) -> His
     if shuffle:
         per_chunk = min(per_chunk, max(1, CHUNK_PERMUTATION_ENTRIES // n))
     no_perms = np.empty((0, 0), dtype=np.int64)
+    hooked = progress is not None or callback is not None
+    # with a hook, chunks are sized by time: one epoch first, then about CHUNK_SECONDS each
+    timed = 1 if hooked else per_chunk
+    if progress is not None:
+        progress.begin(epochs)
 
     status, done = Status.OK, 0
-    interrupted = False
+    interrupted = stopped = False
     try:
         while done < epochs:
-            count = min(per_chunk, epochs - done)
+            count = min(timed, per_chunk, epochs - done)
+            started = time.perf_counter() if hooked else 0.0
             if done + count > hist.shape[0]:
                 size = min(epochs, max(done + count, 2 * hist.shape[0]))
                 hist = _grown(hist, size)
@@ -254,15 +338,31 @@ def _run(model, X, Y, sw, config, epochs, shuffle, draw, validation, opt) -> His
                 best_theta, hist, *validation, val_hist, full_hist,
             )  # fmt: skip
             done += ran
+            if hooked and ran:
+                seconds = time.perf_counter() - started
+                # grow at most 4× a chunk, so one slow epoch cannot make the next chunk long
+                wanted = CHUNK_SECONDS * ran / seconds if seconds > 0 else 4.0 * count
+                timed = max(1, min(4 * count, int(wanted)))
+                snapshot = _snapshot(hist, val_hist, full_hist, done, config, has_val)
+                if progress is not None:
+                    progress.update(snapshot)
+                if callback is not None and status != Status.DIVERGED:
+                    # a true value asks to stop; after the last epoch there is nothing to stop
+                    if callback(snapshot) and status == Status.OK and done < epochs:
+                        stopped = True
+                        break
             if status != Status.OK:
                 break
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as error:
         interrupted = True
         # the chunk that was running finished (kernels are not interruptible): count the
         # epochs it recorded
         done = int(np.argmax(np.isnan(hist))) if np.isnan(hist).any() else hist.shape[0]
+        _interrupt_note(error, done, epochs)
         raise
     finally:
+        if progress is not None:
+            progress.end(done)
         used = math.ceil(done / config.loss_every) if config.loss_every else 0
         model.history_ = History(
             loss=hist[:done].copy(),
@@ -272,6 +372,7 @@ def _run(model, X, Y, sw, config, epochs, shuffle, draw, validation, opt) -> His
             best_epoch=int(es[1]) if config.patience and es[1] >= 0 else None,
             diverged_at=done if status == Status.DIVERGED else None,
             interrupted=interrupted,
+            stopped_by_callback=stopped,
         )
     if status == Status.DIVERGED:
         raise TrainingDiverged(

@@ -7,6 +7,7 @@ import importlib
 import pkgutil
 import re
 import subprocess
+import warnings
 from pathlib import Path
 
 import pytest
@@ -43,15 +44,38 @@ def test_docstring_examples(name):
     assert result.failed == 0
 
 
-def test_readme_tour_runs(tmp_path, monkeypatch):
-    """The first Python block of the README runs and its printed claims hold."""
+def _python_blocks(text: str) -> list[str]:
+    return re.findall(r"^```python\n(.*?)^```", text, re.S | re.M)
+
+
+def test_every_readme_python_block_runs(tmp_path, monkeypatch, capsys):
+    """Every ```python block of the README runs, in order, in one namespace (later blocks use
+    the tour's ``net``, ``X`` and ``y``), in a temporary directory and without a
+    TrainingWarning; the claims the tour's comments make hold."""
+    blocks = _python_blocks(README)
+    assert len(blocks) >= 4  # the tour, progress, the engine, classification
     monkeypatch.chdir(tmp_path)
-    code = re.search(r"```python\n(.*?)```", README, re.S).group(1)
     namespace: dict = {}
-    exec(compile(code, "README.md", "exec"), namespace)
-    emily, frank = namespace["p"].ravel()
-    assert round(emily, 2) == 0.97 and round(frank, 2) == 0.06
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", fastnn.TrainingWarning)
+        for number, code in enumerate(blocks, 1):
+            exec(compile(code, f"README.md, python block {number}", "exec"), namespace)
+            if number == 1:  # the tour
+                emily, frank = namespace["p"].ravel()
+                assert round(emily, 2) == 0.97 and round(frank, 2) == 0.06
+            if "good_enough" in code:  # progress: a bar on stderr, the callback stopped early
+                assert "epoch" in capsys.readouterr().err
+                assert namespace["net"].history_.stopped_by_callback
+                assert namespace["losses"][-1] < 0.001 and len(namespace["losses"]) < 100_000
     assert (tmp_path / "people.fnn").is_file()
+    # the classification block: its accuracy claim
+    clf = namespace["clf"]
+    assert clf.score(namespace["X_test"], namespace["labels_test"]) > 0.85
+
+
+def test_readme_blocks_are_found():
+    """The block pattern finds every fenced Python block (none slips past the test above)."""
+    assert len(_python_blocks(README)) == README.count("```python\n")
 
 
 def test_quick_start_has_exactly_two_commands_and_ci_runs_the_test_one():

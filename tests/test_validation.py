@@ -28,12 +28,12 @@ KEYWORD_CASES = [
     ("MLP.fit", lambda nn: nn.MLP((2, 1), seed=0).fit(X, Y, learning_rat=0.1), "learning_rate"),
     ("MLP.fit", lambda nn: nn.MLP((2, 1), seed=0).fit(X, Y, batchsize=2), "batch_size"),
     ("MLP.fit", lambda nn: nn.MLP((2, 1), seed=0).fit(X, Y, patiance=2), "patience"),
-    ("MLP", lambda nn: nn.MLP((2, 1), activation="tanh"), "activations"),
+    ("MLP", lambda nn: nn.MLP((2, 1), activatons="tanh"), "activations"),
     ("MLP", lambda nn: nn.MLP((2, 1), seeds=0), "seed"),
     ("Classifier.fit", lambda nn: nn.Classifier((3,)).fit(X, LABELS, epoch=3), "epochs"),
     ("Classifier.fit", lambda nn: nn.Classifier((3,)).fit(X, LABELS, patiance=2), "patience"),
     ("Classifier.fit", lambda nn: nn.Classifier((3,)).fit(X, LABELS, clipnorm=1.0), "clip_norm"),
-    ("Classifier", lambda nn: nn.Classifier((3,), activations="tanh"), "activation"),
+    ("Classifier", lambda nn: nn.Classifier((3,), activaton="tanh"), "activation"),
     ("Classifier", lambda nn: nn.Classifier((3,), sead=0), "seed"),
 ]
 

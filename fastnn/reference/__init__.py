@@ -7,7 +7,8 @@ through readable numpy code. The compiled kernels are tested against this packag
 from .._io import ModelFileError
 from .._layout import Layout
 from .._warmup import warmup_reference as warmup
-from ..engine import History, TrainingDiverged
+from ..classifier import NotFittedError
+from ..engine import History, TrainingDiverged, TrainingWarning
 from .classifier import Classifier
 from .model import MLP, load
 
@@ -17,7 +18,9 @@ __all__ = [
     "History",
     "Layout",
     "ModelFileError",
+    "NotFittedError",
     "TrainingDiverged",
+    "TrainingWarning",
     "load",
     "warmup",
 ]
