@@ -369,6 +369,7 @@ def compile_jit(name: str, dtype: str, reason: str | None = None):
 # --- the AOT path: SciPy's BLAS without all of scipy.linalg ------------------------------------
 
 _blas_ready = False
+_blas_lock = threading.Lock()
 
 
 def _preload_cython_blas() -> None:
@@ -382,7 +383,13 @@ def _preload_cython_blas() -> None:
     global _blas_ready
     if _blas_ready:
         return
-    _blas_ready = True
+    with _blas_lock:  # threads making their first kernel calls at once wait for one load
+        if not _blas_ready:
+            _load_cython_blas()
+            _blas_ready = True
+
+
+def _load_cython_blas() -> None:
     name = "scipy.linalg.cython_blas"
     if name in sys.modules or "scipy.linalg" in sys.modules:
         return
