@@ -11,11 +11,14 @@ from ._version import __version__
 from ._warmup import warmup
 from .classifier import Classifier
 from .engine import History, TrainingDiverged
+from .ensemble import Ensemble
+from .many import train_many
 from .model import MLP, load
 
 __all__ = [
     "MLP",
     "Classifier",
+    "Ensemble",
     "History",
     "Layout",
     "ModelFileError",
@@ -23,5 +26,6 @@ __all__ = [
     "__version__",
     "engine",
     "load",
+    "train_many",
     "warmup",
 ]

@@ -819,15 +819,18 @@ def read_model_file(path) -> ModelFile:
         return _read_model(file, info.st_size, path, source)
 
 
-def _open_regular(path, reader):
-    """``reader(file, size, path, source)`` on the regular file at ``path`` (see the docstring)."""
+def _open_regular(path, reader, what: str):
+    """``reader(file, size, path, source)`` on the regular file at ``path`` (see the docstring).
+
+    ``what`` names the kind of file in messages (``"ensemble file"``).
+    """
     path = _check_path(path)
-    source = f"model file {path!r}"
+    source = f"{what} {path!r}"
     try:
         _check_regular(os.stat(path), path, source)
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
-        raise FileNotFoundError(errno.ENOENT, "no fastnn file at path", path) from None
+        raise FileNotFoundError(errno.ENOENT, f"no fastnn {what} at path", path) from None
     with open(fd, "rb", buffering=0) as file:
         info = os.fstat(file.fileno())
         _check_regular(info, path, source)
@@ -848,7 +851,7 @@ def read_ensemble_file(path) -> EnsembleFile:
     OSError
         If the file cannot be read.
     """
-    return _open_regular(path, _read_ensemble)
+    return _open_regular(path, _read_ensemble, "ensemble file")
 
 
 def _read_ensemble(file, size: int, path: str, source: str) -> EnsembleFile:
