@@ -122,7 +122,7 @@ class Ensemble:
             raise ValueError("classifiers must hold at least one fitted classifier")
         for i, clf in enumerate(classifiers):
             if getattr(clf, "model", None) is None or getattr(clf, "classes_", None) is None:
-                raise ValueError(f"classifiers[{i}] is not fitted")
+                raise ValueError(f"classifiers[{i}] is not a fitted fastnn.Classifier")
         classes = classifiers[0].classes_
         for i, clf in enumerate(classifiers[1:], 1):
             if not np.array_equal(clf.classes_, classes):

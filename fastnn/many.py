@@ -427,7 +427,8 @@ def _run_dask(client, template, tasks, data, stack, progress):
     from dask.distributed import as_completed
 
     n = len(tasks)
-    [shared] = client.scatter([data], broadcast=True)
+    # hash=False: a key of its own (a previous call's scatter of equal data may be being released)
+    [shared] = client.scatter([data], broadcast=True, hash=False)
     threads = sum(client.nthreads().values()) or 1
     blocks = [b for b in np.array_split(np.arange(n), min(n, BLOCKS_PER_THREAD * threads))]
     futures = {
