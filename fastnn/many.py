@@ -539,6 +539,22 @@ def train_many(
         :class:`fastnn.History` (loss, val_loss, …), ``ensemble.errors_[k]`` its
         :class:`fastnn.TrainingDiverged` or None.
 
+    Examples
+    --------
+    >>> import fastnn
+    >>> X = [[-2, -1], [25, 6], [17, 4], [-15, -6]]
+    >>> y = [1, 0, 0, 1]
+    >>> ens = fastnn.train_many((2, 2, 1), X, y, seeds=[0, 1, 2], epochs=200,
+    ...                         learning_rate=[0.05, 0.1, 0.2], batch_size=1, shuffle=False)
+    >>> ens.params.shape
+    (3, 9)
+    >>> net = fastnn.MLP((2, 2, 1), seed=2)
+    >>> _ = net.fit(X, y, epochs=200, learning_rate=0.2, batch_size=1, shuffle=False)
+    >>> bool((net.params == ens.params[2]).all())
+    True
+    >>> ens.predict([[-7, -3], [20, 2]]).shape
+    (2, 1)
+
     Raises
     ------
     TypeError, ValueError

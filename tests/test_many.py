@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 import subprocess
 import sys
 import threading
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -403,3 +405,17 @@ def test_dask_cluster_gives_the_local_models():
             assert other[k]._rng.bit_generator.state == local[k]._rng.bit_generator.state
             assert np.shares_memory(other[k].params, other.params[k])
         assert isinstance(other.errors_[2], fastnn.TrainingDiverged)
+
+
+def test_readme_example_runs(tmp_path, monkeypatch):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Many models at once", 1)[1].split("\n### ", 1)[0]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    X, y = _data(9, n=64, n_in=8, n_out=1)
+    namespace = {"np": np, "fastnn": fastnn, "X": X, "y": y, "X_new": X[:5]}
+    exec(compile(code, "README.md", "exec"), namespace)
+    ens = namespace["ens"]
+    assert ens.params.shape == (32, fastnn.MLP((8, 16, 1)).n_params)
+    assert ens.predict(X[:5]).shape == (5, 1)
+    assert (tmp_path / "bagged.fnn").is_file()
