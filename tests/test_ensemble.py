@@ -126,7 +126,7 @@ def test_classifier_ensembles():
 
 def test_train_many_classifier_network_predicts_labels():
     rng = np.random.default_rng(2)
-    X = rng.standard_normal((80, 2))
+    X = rng.standard_normal((40, 2))
     y = (X[:, 0] + X[:, 1] > 0).astype(float)
     ens = fastnn.train_many(
         (2, 4, 1),
@@ -134,14 +134,14 @@ def test_train_many_classifier_network_predicts_labels():
         y,
         activations=["tanh", "sigmoid"],
         loss="binary_crossentropy",
-        n_models=5,
+        n_models=3,
         seeds=0,
-        epochs=30,
+        epochs=15,
         learning_rate=0.5,
         batch_size=8,
     )
     assert (ens.predict_labels(X) == y).mean() > 0.85
-    assert ens.predict_proba(X).shape == (80, 2)
+    assert ens.predict_proba(X).shape == (40, 2)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
