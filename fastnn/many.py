@@ -159,7 +159,7 @@ class _Probe(MLP):
 
 def _clone(template: MLP, cls: type = MLP) -> MLP:
     """A new model object sharing ``template``'s architecture (θ and generator set by caller)."""
-    model = object.__new__(cls)
+    model: MLP = object.__new__(cls)
     model.__dict__.update(template.__dict__)
     return model
 
