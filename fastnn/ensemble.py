@@ -267,10 +267,8 @@ class Ensemble:
                 f"these end in {self.layer_sizes[-1]} {last} unit(s)"
             )
         mean = self.predict(X)
-        if mean.ndim == 1:
-            return self.predict_proba(np.asarray(X).reshape(1, -1))[0]
         if last == "sigmoid":
-            return np.hstack([1.0 - mean, mean])
+            return np.concatenate([1.0 - mean, mean], axis=-1)
         return mean
 
     def predict_labels(self, X) -> np.ndarray:
@@ -367,9 +365,11 @@ class Ensemble:
             )
             model._attach(stack[k])
             models.append(model)
+        histories = state["histories"]
         errors = [
-            None if e is None else TrainingDiverged(e[0], e[1], state["histories"][k] or History(
-                np.empty(0)))
+            None
+            if e is None
+            else TrainingDiverged(e[0], e[1], histories[k] or History(loss=np.empty(0)))
             for k, e in enumerate(state["errors"])
-        ]  # fmt: skip
+        ]
         self._init(stack, models, state["histories"], errors, state["classes"])
