@@ -420,3 +420,18 @@ def test_readme_example_runs(tmp_path, monkeypatch):
     assert ens.params.shape == (8, fastnn.MLP((8, 16, 1)).n_params)
     assert ens.predict(X[:5]).shape == (5, 1)
     assert (tmp_path / "bagged.fnn").is_file()
+
+
+def test_an_unexpected_error_in_a_thread_reaches_the_caller(monkeypatch):
+    import fastnn.many as many
+
+    original = many._fit
+
+    def failing(model, task, data):
+        if task.index == 2:
+            raise RuntimeError("boom in model 2")
+        return original(model, task, data)
+
+    monkeypatch.setattr(many, "_fit", failing)
+    with pytest.raises(RuntimeError, match="boom in model 2"):
+        fastnn.train_many((2, 2, 1), PEOPLE_X, PEOPLE_Y, n_models=6, seeds=0, epochs=2, n_jobs=2)
