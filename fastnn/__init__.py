@@ -11,12 +11,15 @@ from ._version import __version__
 from ._warmup import warmup
 from .classifier import Classifier, NotFittedError
 from .engine import History, TrainingDiverged, TrainingWarning
+from .ensemble import Ensemble
+from .many import train_many
 from .model import MLP, load
 from .onnx import to_onnx  # onnx itself is imported only when to_onnx runs
 
 __all__ = [
     "MLP",
     "Classifier",
+    "Ensemble",
     "History",
     "Layout",
     "ModelFileError",
@@ -27,5 +30,6 @@ __all__ = [
     "engine",
     "load",
     "to_onnx",
+    "train_many",
     "warmup",
 ]

@@ -22,6 +22,12 @@ File layout (all integers little-endian)::
     16+H    P     θ: n_params little-endian float64 or float32 values
     16+H+P  32    SHA-256 of every byte before it
 
+An *ensemble file* (:func:`save_ensemble_file`, :func:`read_ensemble_file`; written by
+:class:`fastnn.Ensemble`) has the same layout: its metadata names the format ``"fastnn ensemble"``
+and adds ``n_models``, ``rng_states`` (one per model) and ``classes``, and the values are the
+``n_models`` θ rows one after another (``n_models`` × ``n_params`` values). It is read with the
+same checks; each kind of file names the other's loader when given to the wrong one.
+
 Reading treats every file as possibly hostile; whatever it holds, :func:`read_model_file` returns
 a checked :class:`ModelFile` or raises :class:`ModelFileError` (``OSError`` only for a file that
 cannot be opened, ``IsADirectoryError`` for a directory), with bounded work and memory:
@@ -103,6 +109,11 @@ _CHUNK = 1024 * 1024
 STALE_AGE = 3600.0
 _DTYPES = {"float64": "<f8", "float32": "<f4"}
 _ARCHITECTURE_KEYS = ("activations", "bias", "dtype", "layer_sizes", "loss")
+#: The formats a file's metadata may name, and what loads each (for the message when a file of
+#: one is read as the other).
+_LOADERS = {"fastnn model": "fastnn.load", "fastnn ensemble": "fastnn.Ensemble.load"}
+#: An ensemble file's class labels are at most this many JSON strings or integers.
+_MAX_CLASSES = 1_000_000
 
 #: The state of each numpy bit generator a file may restore: a dict has exactly these keys, a list
 #: exactly these items, and an int ``b`` stands for an integer in ``[0, b)``. numpy checks little
@@ -157,6 +168,30 @@ class ModelFile(NamedTuple):
     architecture: dict
     theta: np.ndarray
     rng_state: dict | None
+    path: str = ""
+
+
+class EnsembleFile(NamedTuple):
+    """What an ensemble file holds, checked (returned by :func:`read_ensemble_file`).
+
+    Attributes
+    ----------
+    architecture : dict
+        The constructor arguments every model shares (as :attr:`ModelFile.architecture`).
+    thetas : ndarray, shape (n_models, n_params)
+        Each model's θ as one row: C-contiguous, native byte order, writable, finite.
+    rng_states : list
+        Each model's ``bit_generator.state`` (checked as :attr:`ModelFile.rng_state`) or None.
+    classes : list or None
+        Class labels (strings or integers) when the ensemble is a classifier's, else None.
+    path : str
+        The file's name as given, for messages.
+    """
+
+    architecture: dict
+    thetas: np.ndarray
+    rng_states: list
+    classes: list | None
     path: str = ""
 
 
@@ -369,20 +404,91 @@ def encode(
         }
     except _Malformed as error:
         raise ValueError(f"cannot save the model: {error}") from None
+    return _container(metadata, theta.astype(dtype, copy=False), format_version, "model")
+
+
+def _container(metadata: dict, values: np.ndarray, format_version: int, what: str) -> bytes:
+    """Header, ``metadata`` as JSON, ``values`` (little-endian already) and the checksum."""
     text = json.dumps(metadata, sort_keys=True, separators=(",", ":"), allow_nan=False)
     header = text.encode("utf-8")
     header += b" " * (-(_PREFIX.size + len(header)) % _ALIGN)
     if len(header) > MAX_METADATA:
         raise ValueError(
-            f"cannot save the model: its description takes {len(header)} bytes, more than the "
-            f"{MAX_METADATA} a model file may hold"
+            f"cannot save the {what}: its description takes {len(header)} bytes, more than the "
+            f"{MAX_METADATA} a {what} file may hold"
         )
-    body = (
-        _PREFIX.pack(MAGIC, format_version, len(header))
-        + header
-        + theta.astype(dtype, copy=False).tobytes()
-    )
+    body = _PREFIX.pack(MAGIC, format_version, len(header)) + header + values.tobytes()
     return body + hashlib.sha256(body).digest()
+
+
+def _check_classes(classes: object) -> list | None:
+    """Class labels as a JSON list of strings or integers (None stays None)."""
+    if classes is None:
+        return None
+    if not isinstance(classes, list) or not 0 < len(classes) <= _MAX_CLASSES:
+        raise _Malformed(f"its classes must be a non-empty list, got {_describe(classes)}")
+    kinds = {type(label) for label in classes}
+    if not (kinds == {str} or kinds == {int}):
+        raise _Malformed("its classes must be all strings or all integers")
+    for label in classes:
+        if isinstance(label, str) and len(label) > _MAX_NAME:
+            raise _Malformed(f"its classes hold a label of {len(label)} characters")
+    if len(set(classes)) != len(classes):
+        raise _Malformed("its classes repeat a label")
+    return classes
+
+
+def encode_ensemble(
+    architecture: dict,
+    thetas: np.ndarray,
+    rng_states: list,
+    classes: list | None = None,
+    format_version: int = FORMAT_VERSION,
+) -> bytes:
+    """The bytes of an ensemble file: the layout of a model file, whose metadata names the format
+    ``"fastnn ensemble"`` and says ``n_models``, and whose values are the rows of ``thetas``
+    (``n_models`` × ``n_params``) one after another.
+
+    ``rng_states`` holds one ``bit_generator.state`` (or None) per model; ``classes`` is None or
+    a list of strings or of integers (a classifier ensemble's labels).
+
+    Raises
+    ------
+    ValueError
+        If a θ holds NaN or infinity, or the arguments do not make a file this module reads back.
+    """
+    thetas = np.asarray(thetas)
+    if thetas.ndim != 2 or thetas.shape[0] < 1 or thetas.dtype.kind != "f":
+        raise ValueError(
+            f"thetas must be a 2-D float array of at least one row, got {thetas.dtype} "
+            f"{thetas.shape}"
+        )
+    if not np.isfinite(thetas).all():
+        raise ValueError("cannot save the ensemble: its params contain NaN or infinity")
+    if len(rng_states) != thetas.shape[0]:
+        raise ValueError(f"need {thetas.shape[0]} rng states, got {len(rng_states)}")
+    dtype = thetas.dtype.newbyteorder("<")
+    try:
+        checked, n_params = _check_architecture(architecture)
+        if n_params != thetas.shape[1] or _DTYPES[checked["dtype"]] != dtype.str:
+            raise _Malformed(
+                f"θ rows ({thetas.shape[1]} {thetas.dtype} values) do not fit their architecture "
+                f"({n_params} {checked['dtype']} parameters)"
+            )
+        metadata = {
+            "format": "fastnn ensemble",
+            "fastnn_version": __version__,
+            "architecture": architecture,
+            "n_models": int(thetas.shape[0]),
+            "n_params": n_params,
+            "params_dtype": dtype.str,
+            "rng_states": [_saved_rng_state(state) for state in rng_states],
+            "classes": _check_classes(classes),
+        }
+    except _Malformed as error:
+        raise ValueError(f"cannot save the ensemble: {error}") from None
+    values = np.ascontiguousarray(thetas.astype(dtype, copy=False))
+    return _container(metadata, values, format_version, "ensemble")
 
 
 def _write_bytes(file, data: bytes) -> None:
@@ -486,7 +592,26 @@ def save_model_file(
     destination = _destination(path)
     if os.path.isdir(destination):
         raise IsADirectoryError(errno.EISDIR, "path is a directory; give a file name", path)
-    data = encode(architecture, theta, rng_state)
+    _write_atomically(path, destination, encode(architecture, theta, rng_state))
+
+
+def save_ensemble_file(
+    path, architecture: dict, thetas: np.ndarray, rng_states: list, classes: list | None = None
+) -> None:
+    """Write an ensemble file (:func:`encode_ensemble`) to ``path``, atomically.
+
+    Written exactly as :func:`save_model_file` writes a model file (temporary file, ``fsync``,
+    rename; symlinks written through; stale temporaries of the destination removed).
+    """
+    path = _check_path(path)
+    destination = _destination(path)
+    if os.path.isdir(destination):
+        raise IsADirectoryError(errno.EISDIR, "path is a directory; give a file name", path)
+    _write_atomically(path, destination, encode_ensemble(architecture, thetas, rng_states, classes))
+
+
+def _write_atomically(path: str, destination: str, data: bytes) -> None:
+    """Write ``data`` to ``destination`` (``path`` resolved) as :func:`save_model_file` does."""
     directory = os.path.dirname(os.path.abspath(destination))
     if not os.path.isdir(directory):
         raise FileNotFoundError(
@@ -560,8 +685,11 @@ def _json_object(pairs: list) -> dict:
     return obj
 
 
-def _parse_metadata(raw: bytes) -> dict:
-    """The metadata block as a dict; no input makes this raise anything but :class:`_Malformed`."""
+def _parse_metadata(raw: bytes, kind: str = "fastnn model") -> dict:
+    """The metadata block as a dict; no input makes this raise anything but :class:`_Malformed`.
+
+    ``kind`` is the ``format`` the metadata must name: ``"fastnn model"`` or ``"fastnn ensemble"``.
+    """
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -584,19 +712,27 @@ def _parse_metadata(raw: bytes) -> dict:
         ) from None
     except ValueError as error:  # pragma: no cover - the hooks leave nothing else that raises it
         raise _Malformed(f"its metadata cannot be read ({str(error)[:200]})") from None
-    if not isinstance(metadata, dict) or metadata.get("format") != "fastnn model":
-        raise _Malformed("its metadata is not a fastnn model's")
+    if not isinstance(metadata, dict) or metadata.get("format") != kind:
+        other = metadata.get("format") if isinstance(metadata, dict) else None
+        if other in _LOADERS and other != kind:
+            raise _Malformed(f"it is a {other} file; load it with {_LOADERS[other]}")
+        raise _Malformed(f"its metadata is not a {kind}'s")
     return metadata
 
 
-def _declared_params(metadata: dict) -> tuple[int, np.dtype]:
-    """How many values of which dtype the metadata says θ holds."""
+def _declared_params(metadata: dict, kind: str = "fastnn model") -> tuple[int, np.dtype]:
+    """How many values of which dtype the metadata says θ holds (all models' for an ensemble)."""
     code = metadata.get("params_dtype")
     if not isinstance(code, str) or code not in _DTYPES.values():
         raise _Malformed(f"it has an unsupported params_dtype {_describe(code)}")
     n_params = metadata.get("n_params")
     if isinstance(n_params, bool) or not isinstance(n_params, int) or n_params < 0:
         raise _Malformed(f"its n_params must be a count, got {_describe(n_params)}")
+    if kind == "fastnn ensemble":
+        n_models = metadata.get("n_models")
+        if isinstance(n_models, bool) or not isinstance(n_models, int) or n_models < 1:
+            raise _Malformed(f"its n_models must be a count >= 1, got {_describe(n_models)}")
+        return n_models * n_params, np.dtype(code)  # Python ints: no overflow
     return n_params, np.dtype(code)
 
 
@@ -688,8 +824,104 @@ def read_model_file(path) -> ModelFile:
         return _read_model(file, info.st_size, path, source)
 
 
+def _open_regular(path, reader, what: str):
+    """``reader(file, size, path, source)`` on the regular file at ``path`` (see the docstring).
+
+    ``what`` names the kind of file in messages (``"ensemble file"``).
+    """
+    path = _check_path(path)
+    source = f"{what} {path!r}"
+    try:
+        _check_regular(os.stat(path), path, source)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise FileNotFoundError(errno.ENOENT, f"no fastnn {what} at path", path) from None
+    with open(fd, "rb", buffering=0) as file:
+        info = os.fstat(file.fileno())
+        _check_regular(info, path, source)
+        return reader(file, info.st_size, path, source)
+
+
+def read_ensemble_file(path) -> EnsembleFile:
+    """Read and check the ensemble file at ``path``, as :func:`read_model_file` reads a model.
+
+    The values the header declares (``n_models`` × ``n_params``) must fill the file exactly before
+    anything is allocated for them, so memory is bounded by the file's real size.
+
+    Raises
+    ------
+    ModelFileError
+        If the file is not a regular file, not a fastnn ensemble file (a model file says so),
+        truncated, damaged, malformed or of an unsupported format version.
+    OSError
+        If the file cannot be read.
+    """
+    return _open_regular(path, _read_ensemble, "ensemble file")
+
+
+def _read_ensemble(file, size: int, path: str, source: str) -> EnsembleFile:
+    metadata, values, dtype = _read_container(file, size, source, "fastnn ensemble")
+    n_models = metadata["n_models"]
+    n_params = values.shape[0] // n_models
+    try:
+        architecture = _checked_architecture(metadata, n_params, dtype)
+        if not np.isfinite(values).all():
+            raise _Malformed("its parameters contain NaN or infinity")
+        rng_states = metadata.get("rng_states")
+        if not isinstance(rng_states, list) or len(rng_states) != n_models:
+            raise _Malformed(f"its rng_states must be a list of {n_models} states or nulls")
+        for state in rng_states:
+            if state is not None:
+                _generator(state)
+        classes = _check_classes(metadata.get("classes"))
+    except _Malformed as error:
+        raise ModelFileError(f"{source} is malformed: {error}") from None
+    thetas = values.astype(dtype.newbyteorder("="), copy=False).reshape(n_models, n_params)
+    return EnsembleFile(architecture, thetas, rng_states, classes, path)
+
+
 def _read_model(file, size: int, path: str, source: str) -> ModelFile:
     """The checked contents of the open regular ``file`` of ``size`` bytes."""
+    metadata, theta, dtype = _read_container(file, size, source, "fastnn model")
+    n_params = theta.shape[0]
+    # From here on the bytes are exactly what fastnn wrote (or were forged along with the
+    # checksum: everything is still checked).
+    try:
+        architecture = _checked_architecture(metadata, n_params, dtype)
+        if not np.isfinite(theta).all():
+            raise _Malformed("its parameters contain NaN or infinity")
+        rng_state = metadata.get("rng_state")
+        if rng_state is not None:
+            _generator(rng_state)
+    except _Malformed as error:
+        raise ModelFileError(f"{source} is malformed: {error}") from None
+    return ModelFile(
+        architecture, theta.astype(dtype.newbyteorder("="), copy=False), rng_state, path
+    )
+
+
+def _checked_architecture(metadata: dict, n_params: int, dtype: np.dtype) -> dict:
+    """The architecture in ``metadata``, which must describe ``n_params`` values of ``dtype``."""
+    architecture, expected = _check_architecture(metadata.get("architecture"))
+    if expected != n_params:
+        raise _Malformed(
+            f"its {n_params} parameters do not fit the architecture it describes, which has "
+            f"{expected} parameters ({expected * dtype.itemsize} bytes)"
+        )
+    if _DTYPES[architecture["dtype"]] != dtype.str:
+        raise _Malformed(
+            f"its {dtype.str} parameters do not fit the {architecture['dtype']} architecture "
+            "it describes"
+        )
+    return architecture
+
+
+def _read_container(file, size: int, source: str, kind: str) -> tuple[dict, np.ndarray, np.dtype]:
+    """Header, metadata and values of the open regular ``file`` of ``size`` bytes, checksummed.
+
+    The layout of the module docstring, whose metadata names the format ``kind``. Returns the
+    parsed metadata, the values (1-D, file byte order) and their dtype; nothing else is checked.
+    """
     if size == 0:
         raise ModelFileError(f"{source} is empty: it is not a fastnn model file")
     head = _read_bytes(file, min(size, _PREFIX.size), source)
@@ -742,8 +974,8 @@ def _read_model(file, size: int, path: str, source: str) -> ModelFile:
         )
     raw = _read_bytes(file, metadata_size, source)
     try:
-        metadata = _parse_metadata(raw)
-        n_params, dtype = _declared_params(metadata)
+        metadata = _parse_metadata(raw, kind)
+        n_params, dtype = _declared_params(metadata, kind)
     except _Malformed as error:
         raise broken(str(error)) from None
     theta_size = n_params * dtype.itemsize
@@ -770,27 +1002,4 @@ def _read_model(file, size: int, path: str, source: str) -> ModelFile:
         raise ModelFileError(
             f"{source} is damaged or truncated: its SHA-256 checksum does not match its contents"
         )
-    # From here on the bytes are exactly what fastnn wrote (or were forged along with the
-    # checksum: everything is still checked).
-    try:
-        architecture, expected = _check_architecture(metadata.get("architecture"))
-        if expected != n_params:
-            raise _Malformed(
-                f"its {n_params} parameters do not fit the architecture it describes, which has "
-                f"{expected} parameters ({expected * dtype.itemsize} bytes)"
-            )
-        if _DTYPES[architecture["dtype"]] != dtype.str:
-            raise _Malformed(
-                f"its {dtype.str} parameters do not fit the {architecture['dtype']} architecture "
-                "it describes"
-            )
-        if not np.isfinite(theta).all():
-            raise _Malformed("its parameters contain NaN or infinity")
-        rng_state = metadata.get("rng_state")
-        if rng_state is not None:
-            _generator(rng_state)
-    except _Malformed as error:
-        raise ModelFileError(f"{source} is malformed: {error}") from None
-    return ModelFile(
-        architecture, theta.astype(dtype.newbyteorder("="), copy=False), rng_state, path
-    )
+    return metadata, theta, dtype
