@@ -158,6 +158,16 @@ def test_every_n_jobs_gives_the_same_results(data, n_jobs):
     assert_same_results(ours, reference)
 
 
+def test_random_state_instances_give_sklearns_results(data):
+    """A RandomState given to the estimator is copied into every clone, in threads as in a loop:
+    every fit starts from the same state, as in scikit-learn's sequential search."""
+    X, y = data
+    est = MLPClassifier(max_iter=6, random_state=np.random.RandomState(3))
+    ours = GridSearchCV(est, GRID, cv=3, n_jobs=2).fit(X, y)
+    theirs = SklearnGridSearchCV(est, GRID, cv=3).fit(X, y)
+    assert_same_results(ours, theirs)
+
+
 def test_failed_fits_follow_error_score(data):
     X, y = data
     grid = {"hidden_layer_sizes": [(4,)], "learning_rate_init": [-1.0, 1e-2]}  # -1 fails
