@@ -1129,3 +1129,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+
+from ._search import GridSearchCV, RandomizedSearchCV  # noqa: E402
+
+__all__ += ["GridSearchCV", "RandomizedSearchCV"]
