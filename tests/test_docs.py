@@ -38,7 +38,7 @@ _SLOW_EXAMPLES = {"fastnn.classifier", "fastnn.sklearn"}
     ],
 )
 def test_docstring_examples(name):
-    if name == "fastnn.sklearn":
+    if name in ("fastnn.sklearn", "fastnn._search"):
         pytest.importorskip("sklearn")
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
