@@ -8,6 +8,7 @@ import importlib.util
 import pkgutil
 import re
 import subprocess
+import textwrap
 import warnings
 from pathlib import Path
 
@@ -45,15 +46,26 @@ def test_docstring_examples(name):
     assert result.failed == 0
 
 
-def _python_blocks(text: str) -> list[str]:
-    return re.findall(r"^```python\n(.*?)^```", text, re.S | re.M)
+#: Put on the line before a block that cannot run here (the comment says why).
+NOT_RUN = "<!-- readme-test: not run, "
+
+
+def _python_blocks(text: str, runnable: bool = False) -> list[str]:
+    """The fenced Python blocks of ``text``, indented ones (in list items) dedented; with
+    ``runnable``, without those marked :data:`NOT_RUN`."""
+    blocks = re.findall(r"^([^\n]*\n)([ \t]*)```python\n(.*?)^\2```", text, re.S | re.M)
+    return [
+        textwrap.dedent(code)
+        for before, _, code in blocks
+        if not (runnable and before.strip().startswith(NOT_RUN))
+    ]
 
 
 def test_every_readme_python_block_runs(tmp_path, monkeypatch, capsys):
     """Every ```python block of the README runs, in order, in one namespace (later blocks use
     the tour's ``net``, ``X`` and ``y``), in a temporary directory and without a
     TrainingWarning; the claims the tour's comments make hold."""
-    blocks = _python_blocks(README)
+    blocks = _python_blocks(README, runnable=True)
     assert len(blocks) >= 4  # the tour, progress, the engine, classification
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
@@ -87,7 +99,7 @@ def _missing_extras(code: str) -> list[str]:
 
 def test_readme_blocks_are_found():
     """The block pattern finds every fenced Python block (none slips past the test above)."""
-    assert len(_python_blocks(README)) == README.count("```python\n")
+    assert len(_python_blocks(README)) == len(re.findall(r"^[ \t]*```python\n", README, re.M))
 
 
 def test_quick_start_has_exactly_two_commands_and_ci_runs_the_test_one():
