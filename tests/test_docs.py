@@ -28,7 +28,7 @@ def _modules():
 
 
 #: Modules whose examples train for many epochs: slow when the kernels run as Python.
-_SLOW_EXAMPLES = {"fastnn.classifier", "fastnn.sklearn"}
+_SLOW_EXAMPLES = {"fastnn.classifier", "fastnn.sklearn", "fastnn._search"}
 
 
 @pytest.mark.parametrize(
@@ -61,6 +61,7 @@ def _python_blocks(text: str, runnable: bool = False) -> list[str]:
     ]
 
 
+@pytest.mark.slow_as_python
 def test_every_readme_python_block_runs(tmp_path, monkeypatch, capsys):
     """Every ```python block of the README runs, in order, in one namespace (later blocks use
     the tour's ``net``, ``X`` and ``y``), in a temporary directory and without a

@@ -264,6 +264,7 @@ def test_threads_calling_train_many_and_fit_at_once_give_the_serial_bits():
             assert np.array_equal(got, expected), f"job {i} differs when run concurrently"
 
 
+@pytest.mark.slow_as_python
 def test_memory_is_linear_in_k_and_x_is_not_copied_per_model():
     rng = np.random.default_rng(6)
     X = rng.standard_normal((256, 64))  # 128 KB; a one-unit network keeps training cheap
@@ -408,6 +409,7 @@ def test_dask_cluster_gives_the_local_models():
         assert isinstance(other.errors_[2], fastnn.TrainingDiverged)
 
 
+@pytest.mark.slow_as_python
 def test_readme_example_runs(tmp_path, monkeypatch):
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     section = readme.split("### Many models at once", 1)[1].split("\n### ", 1)[0]

@@ -397,6 +397,7 @@ def dask_client():
 
 
 @pytest.mark.slow
+@pytest.mark.slow_as_python
 def test_dask_runs_the_fits_on_workers_with_local_results(data, dask_client, capsys):
     import joblib
 

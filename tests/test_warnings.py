@@ -35,6 +35,7 @@ def test_training_warning_is_an_exported_user_warning():
 
 
 @IMPLEMENTATIONS
+@pytest.mark.slow_as_python
 def test_a_learning_rate_10_tanh_fit_warns(nn):
     net = nn.MLP((3, 16, 1), "tanh", seed=0)
     with pytest.warns(fastnn.TrainingWarning, match="learning rate is probably too large") as rec:
@@ -81,6 +82,7 @@ def test_a_loss_that_does_not_move_warns(nn):
         net.fit(X, Y, epochs=3, learning_rate=1e-300)
 
 
+@pytest.mark.slow_as_python
 def test_both_twins_warn_alike():
     found = {}
     for nn in (fastnn, ref):
@@ -154,6 +156,7 @@ def _typical_fits(nn):
 
 
 @IMPLEMENTATIONS
+@pytest.mark.slow_as_python
 def test_typical_fits_do_not_warn(nn):
     for name, fit in _typical_fits(nn):
         with warnings.catch_warnings():
@@ -164,6 +167,7 @@ def test_typical_fits_do_not_warn(nn):
                 pytest.fail(f"{name}: {warning}")
 
 
+@pytest.mark.slow_as_python
 def test_the_tutorials_and_the_demo_do_not_warn():
     from fastnn import demo
 

@@ -22,18 +22,7 @@ row, or one helper with a branch per rule) left Numba's reference counts around 
 """
 
 from .._config import HP
-from ._jit import _ix, _refs_end_here, jit, jit_inline
-from .dense import _n_layers, _size, _w_off
-
-
-@jit_inline
-def _decay_weights(theta, net, factor):
-    """AdamW's decoupled decay: ``W_k *= factor`` for every layer (biases untouched)."""
-    for k in range(_n_layers(net)):
-        w = _w_off(net, k)
-        for q in range(_size(net, k) * _size(net, k + 1)):
-            theta[_ix(w + q)] *= factor
-    _refs_end_here(theta, net)
+from ._jit import jit
 
 
 @jit
