@@ -34,8 +34,18 @@ ACTIVATION_NAMES = (
     "elu",
     "softplus",
     "softmax",
+    "exp",
 )
-LOSS_NAMES = ("mse", "sse", "mae", "huber", "binary_crossentropy", "categorical_crossentropy")
+#: New names go at the end of each tuple, so the codes of the existing ones never change.
+LOSS_NAMES = (
+    "mse",
+    "sse",
+    "mae",
+    "huber",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "poisson",
+)
 #: The update rules of the kernels; the public optimizer "sgd" is one of the first three,
 #: chosen by its momentum and nesterov arguments.
 UPDATE_NAMES = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop")
@@ -59,7 +69,11 @@ OPTIMIZERS = {name: code for name, code in UPDATES.items() if name not in ("mome
 ACTIVATION_DEFAULT_PARAM = {"leaky_relu": 0.01, "elu": 1.0}
 LOSS_DEFAULT_PARAM = {"huber": 1.0}
 #: Losses that need a particular output activation: they are computed from its input (the logits).
-LOSS_REQUIRES_OUTPUT = {"binary_crossentropy": "sigmoid", "categorical_crossentropy": "softmax"}
+LOSS_REQUIRES_OUTPUT = {
+    "binary_crossentropy": "sigmoid",
+    "categorical_crossentropy": "softmax",
+    "poisson": "exp",
+}
 
 INITS = ("normal", "uniform", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal")
 

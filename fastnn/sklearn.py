@@ -97,6 +97,8 @@ __all__ = ["MLPClassifier", "MLPRegressor"]
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 #: scikit-learn's hidden-activation names → fastnn's.
 _ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
+#: MLPRegressor's losses → fastnn's.
+_REGRESSION_LOSSES = {"squared_error": "mse", "poisson": "poisson"}
 #: scikit-learn's output-activation names → fastnn's.
 _OUT_ACTIVATIONS = {
     "identity": "identity",
@@ -403,23 +405,24 @@ class _BaseMLP(BaseEstimator):
 
     def _fit(self, X, y, sample_weight=None, incremental=False):
         hidden = self._check_params()
-        if not self._is_classifier and self.loss != "squared_error":
-            if self.loss == "poisson":
-                raise ValueError(
-                    "loss='poisson' is not available in fastnn.sklearn.MLPRegressor: fastnn has "
-                    "no exponential output activation or Poisson loss; use loss='squared_error' "
-                    "or sklearn.neural_network.MLPRegressor"
-                )
+        if not self._is_classifier and not (
+            isinstance(self.loss, str) and self.loss in ("squared_error", "poisson")
+        ):
             hint = (
                 ""
                 if isinstance(self.loss, str)
                 else " (as in scikit-learn, loss is "
                 "MLPRegressor's first positional parameter: pass hidden_layer_sizes=... by name)"
             )
-            raise ValueError(f"loss must be 'squared_error', got {self.loss!r}{hint}")
+            raise ValueError(f"loss must be 'squared_error' or 'poisson', got {self.loss!r}{hint}")
         has_weights = "_model" in self.__dict__ or self._has_assigned_weights()
         first_pass = not has_weights or (not self.warm_start and not incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        if not self._is_classifier and self.loss == "poisson" and (y < 0).any():
+            raise ValueError(
+                "loss='poisson' needs non-negative targets y (counts, rates or other means of a "
+                f"non-negative quantity); the smallest is {float(np.min(y))!r}"
+            )
         if first_pass:
             dtype = X.dtype
             self.__dict__.pop("_assigned_coefs", None)
@@ -439,6 +442,12 @@ class _BaseMLP(BaseEstimator):
                 f"cannot continue training (warm_start or partial_fit): the network has layer "
                 f"sizes {list(self._model.layer_sizes)} but these data and hidden_layer_sizes "
                 f"need {layer_units}; refit with warm_start=False"
+            )
+        elif not self._is_classifier and self._model.loss_name != _REGRESSION_LOSSES[self.loss]:
+            raise ValueError(
+                f"cannot continue training (warm_start or partial_fit) with loss={self.loss!r}: "
+                f"the network was fitted with fastnn's {self._model.loss_name!r} loss and its "
+                "output activation; refit with warm_start=False"
             )
         if self.solver in _STOCHASTIC_SOLVERS:
             self._fit_stochastic(X, Y, sample_weight, incremental, y.reshape(y.shape[0], -1))
