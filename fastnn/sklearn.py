@@ -5,7 +5,13 @@ They take the constructor parameters of ``sklearn.neural_network.MLPRegressor`` 
 train with fastnn's compiled kernels: ``sgd`` and ``adam`` run their epochs in fastnn's compiled
 training loop over the flat parameter vector θ, and ``lbfgs`` hands fastnn's compiled
 loss-and-gradient kernel to :func:`scipy.optimize.minimize`. ``coefs_`` and ``intercepts_`` are
-views into θ.
+lists of views into θ: writing into an array, or assigning an item (``coefs_[0] = W``), writes θ.
+As in scikit-learn they may also be assigned before any fit, and ``partial_fit`` (or a
+warm-started ``fit``) then continues from them.
+
+scikit-learn's own tests of its MLP (``sklearn/neural_network/tests/test_mlp.py``, as installed)
+run against these estimators in ``tests/test_sklearn_suite.py``; all pass except one, skipped,
+that calls a private scikit-learn method.
 
 scikit-learn is an optional dependency of fastnn (``pip install fastnn[sklearn]``); ``import
 fastnn`` never imports it, this module does.
@@ -19,16 +25,21 @@ What is the same as scikit-learn
   ``random_state`` the batches of every epoch hold the same rows; the early-stopping split is
   ``train_test_split`` with that stream, as in scikit-learn.
 * Loss and gradient scaling: squared error is ``0.5 * mean((y - p)²)`` per output (the gradient,
-  like scikit-learn's, is that of the sum over outputs), the log-losses are summed over outputs
-  for multi-label targets, and ``alpha`` is the L2 penalty ``0.5 * alpha * ΣW²`` divided by the
-  batch's sample-weight sum.
+  like scikit-learn's, is that of the sum over outputs), the log-losses and the Poisson loss
+  (half the Poisson deviance, ``mean(y log(y/p) - y + p)`` per output, with an exponential
+  output) are summed over outputs, and ``alpha`` is the L2 penalty ``0.5 * alpha * ΣW²`` divided
+  by the batch's sample-weight sum.
 * SGD momentum: scikit-learn's velocity form; when the learning rate changes between epochs
   (``invscaling``, ``adaptive``) fastnn's momentum buffer is rescaled so the steps stay equal.
 * Convergence: ``tol``, ``n_iter_no_change``, ``early_stopping`` (validation accuracy or R²),
   ``learning_rate="invscaling"`` and ``"adaptive"``, warm starts and ``partial_fit`` follow
   scikit-learn's epoch logic. Python looks at the losses between kernel calls; a call runs as many
   epochs as can pass before the next possible decision (``n_iter_no_change + 1`` at most when
-  the loss keeps improving; one with early stopping or ``invscaling``).
+  the loss keeps improving; one with early stopping or ``invscaling``). When early stopping meets
+  a diverging run, the epoch's validation score is NaN and the best epoch's weights are restored,
+  as in scikit-learn.
+* Errors: a run that diverges without early stopping raises scikit-learn's ``ValueError``
+  ("Solver produced non-finite parameter weights. ..."), fastnn's details after it.
 
 With ``solver="sgd"`` (momentum or not, any schedule, shuffled or not) the loss curves and weights
 equal scikit-learn's to rounding error (about 1e-15 relative over 20 epochs).
@@ -50,7 +61,13 @@ Differences
   output. Training itself is identical. For the same reason, with ``lbfgs`` on multi-output
   targets scikit-learn hands L-BFGS a loss and a gradient that do not match; fastnn hands it
   matching ones (the sum over outputs), so the two ``lbfgs`` runs differ there.
-* ``loss="poisson"`` (MLPRegressor) is not available: fastnn has no exponential output; it raises.
+* A run that diverges under early stopping stops at the diverged epoch (with a
+  ``ConvergenceWarning``); scikit-learn keeps iterating on NaN weights until ``max_iter``, with a
+  NaN validation score per epoch. The restored weights are the same.
+* ``loss="poisson"`` refuses negative targets (ValueError); scikit-learn documents ``y >= 0`` but
+  does not check it.
+* Weights assigned to ``coefs_``/``intercepts_`` are copied into θ: assigning an array of another
+  shape, or changing the number of layers, is refused.
 * Sparse inputs are accepted and converted to dense arrays.
 * Negative sample weights are refused (ValueError).
 """
@@ -936,9 +953,9 @@ _ATTRIBUTES_DOC = """
     t_ : int
         Training rows seen (sgd/adam).
     coefs_ : list of ndarray
-        Weight matrices, views into the fastnn model's θ.
+        Weight matrices: a list of views into the fastnn model's θ (``coefs_[i] = W`` writes θ).
     intercepts_ : list of ndarray
-        Bias vectors, views into θ.
+        Bias vectors, views into θ likewise.
     n_features_in_ : int
         Number of input features.
     feature_names_in_ : ndarray of str
@@ -961,12 +978,14 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """Multi-layer perceptron regressor trained by fastnn's compiled kernels.
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`: same parameters,
-    attributes and methods; squared-error loss.
+    attributes and methods; squared-error or Poisson loss.
 
     Parameters
     ----------
-    loss : {"squared_error"}, default="squared_error"
-        ``0.5 * mean((y - p)²)``. scikit-learn's ``"poisson"`` is not available and raises.
+    loss : {"squared_error", "poisson"}, default="squared_error"
+        ``"squared_error"``: ``0.5 * mean((y - p)²)`` with an identity output. ``"poisson"``: half
+        the Poisson deviance, ``mean(y log(y / p) - y + p)``, with an exponential output
+        (``out_activation_ = "exp"``, fastnn's ``poisson`` loss); ``y`` must be non-negative.
 """
         + _COMMON_PARAMS_DOC
         + """
