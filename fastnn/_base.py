@@ -72,13 +72,15 @@ class MLPBase:
         One activation for every layer, or one per layer (``len(layer_sizes) - 1`` of them).
         ``activation=`` is accepted as another spelling (as :class:`fastnn.Classifier` names it).
         Names: ``identity``, ``sigmoid``, ``tanh``, ``relu``, ``leaky_relu``, ``elu``,
-        ``softplus``, ``softmax`` (output layer only). ``("leaky_relu", 0.1)`` sets the negative
-        slope (default 0.01), ``("elu", a)`` sets alpha (default 1.0).
+        ``softplus``, ``exp``, ``softmax`` (output layer only). ``("leaky_relu", 0.1)`` sets the
+        negative slope (default 0.01), ``("elu", a)`` sets alpha (default 1.0).
     loss : str or (str, float)
         ``mse`` (mean over every output of every row), ``sse`` (sum of squared errors), ``mae``,
         ``huber`` (``("huber", delta)``, default delta 1.0), ``binary_crossentropy`` (needs a
-        sigmoid output; computed from its logits) or ``categorical_crossentropy`` (needs a
-        softmax output; targets are one-hot rows or probabilities).
+        sigmoid output; computed from its logits), ``categorical_crossentropy`` (needs a
+        softmax output; targets are one-hot rows or probabilities) or ``poisson`` (needs an
+        ``exp`` output; half the Poisson deviance ``y log(y/p) - y + p``, mean over every output
+        of every row, from the logits; targets are non-negative, e.g. counts).
     seed : int, numpy Generator or None
         Seeds the initial parameters and, later, the shuffling in :meth:`fit`. The same seed gives
         the same θ and the same training, bit for bit.

@@ -41,6 +41,7 @@ class Activation(_Codes):
     ELU = auto()
     SOFTPLUS = auto()
     SOFTMAX = auto()
+    EXP = auto()  # new members go last, so that the codes of the others never change
 
 
 class Loss(_Codes):
@@ -50,6 +51,7 @@ class Loss(_Codes):
     HUBER = auto()
     BINARY_CROSSENTROPY = auto()
     CATEGORICAL_CROSSENTROPY = auto()
+    POISSON = auto()
 
 
 class Update(_Codes):
@@ -95,7 +97,11 @@ OPTIMIZERS = {name: code for name, code in UPDATES.items() if name not in ("mome
 ACTIVATION_DEFAULT_PARAM = {"leaky_relu": 0.01, "elu": 1.0}
 LOSS_DEFAULT_PARAM = {"huber": 1.0}
 #: Losses that need a particular output activation: they are computed from its input (the logits).
-LOSS_REQUIRES_OUTPUT = {"binary_crossentropy": "sigmoid", "categorical_crossentropy": "softmax"}
+LOSS_REQUIRES_OUTPUT = {
+    "binary_crossentropy": "sigmoid",
+    "categorical_crossentropy": "softmax",
+    "poisson": "exp",
+}
 
 INITS = ("normal", "uniform", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal")
 

@@ -387,7 +387,8 @@ def check_sample_weight(
 
 def check_targets(Y: np.ndarray, loss: str, name: str = "y") -> np.ndarray:
     """Targets that suit ``loss``: in [0, 1] for binary cross-entropy, probability rows (>= 0,
-    summing to 1) for categorical cross-entropy; other losses take any finite target."""
+    summing to 1) for categorical cross-entropy, non-negative for poisson (counts or rates);
+    other losses take any finite target."""
     if loss == "binary_crossentropy":
         bad = (Y < 0) | (Y > 1)
         if bad.any():
@@ -395,6 +396,14 @@ def check_targets(Y: np.ndarray, loss: str, name: str = "y") -> np.ndarray:
             raise ValueError(
                 f"{name}: loss 'binary_crossentropy' needs targets in [0, 1] (labels or "
                 f"probabilities); row {row} is {Y[row].tolist()}"
+            )
+    elif loss == "poisson":
+        negative = (Y < 0).any(axis=1)
+        if negative.any():
+            row = int(np.flatnonzero(negative)[0])
+            raise ValueError(
+                f"{name}: loss 'poisson' needs non-negative targets (counts, rates or other "
+                f"means of a non-negative quantity); row {row} is {Y[row].tolist()}"
             )
     elif loss == "categorical_crossentropy":
         negative = (Y < 0).any(axis=1)

@@ -5,7 +5,13 @@ They take the constructor parameters of ``sklearn.neural_network.MLPRegressor`` 
 train with fastnn's compiled kernels: ``sgd`` and ``adam`` run their epochs in fastnn's compiled
 training loop over the flat parameter vector θ, and ``lbfgs`` hands fastnn's compiled
 loss-and-gradient kernel to :func:`scipy.optimize.minimize`. ``coefs_`` and ``intercepts_`` are
-views into θ.
+lists of views into θ: writing into an array, or assigning an item (``coefs_[0] = W``), writes θ.
+As in scikit-learn they may also be assigned before any fit, and ``partial_fit`` (or a
+warm-started ``fit``) then continues from them.
+
+scikit-learn's own tests of its MLP (``sklearn/neural_network/tests/test_mlp.py``, as installed)
+run against these estimators in ``tests/test_sklearn_suite.py``; all pass except one, skipped,
+that calls a private scikit-learn method.
 
 scikit-learn is an optional dependency of fastnn (``pip install fastnn[sklearn]``); ``import
 fastnn`` never imports it, this module does.
@@ -19,16 +25,21 @@ What is the same as scikit-learn
   ``random_state`` the batches of every epoch hold the same rows; the early-stopping split is
   ``train_test_split`` with that stream, as in scikit-learn.
 * Loss and gradient scaling: squared error is ``0.5 * mean((y - p)²)`` per output (the gradient,
-  like scikit-learn's, is that of the sum over outputs), the log-losses are summed over outputs
-  for multi-label targets, and ``alpha`` is the L2 penalty ``0.5 * alpha * ΣW²`` divided by the
-  batch's sample-weight sum.
+  like scikit-learn's, is that of the sum over outputs), the log-losses and the Poisson loss
+  (half the Poisson deviance, ``mean(y log(y/p) - y + p)`` per output, with an exponential
+  output) are summed over outputs, and ``alpha`` is the L2 penalty ``0.5 * alpha * ΣW²`` divided
+  by the batch's sample-weight sum.
 * SGD momentum: scikit-learn's velocity form; when the learning rate changes between epochs
   (``invscaling``, ``adaptive``) fastnn's momentum buffer is rescaled so the steps stay equal.
 * Convergence: ``tol``, ``n_iter_no_change``, ``early_stopping`` (validation accuracy or R²),
   ``learning_rate="invscaling"`` and ``"adaptive"``, warm starts and ``partial_fit`` follow
   scikit-learn's epoch logic. Python looks at the losses between kernel calls; a call runs as many
   epochs as can pass before the next possible decision (``n_iter_no_change + 1`` at most when
-  the loss keeps improving; one with early stopping or ``invscaling``).
+  the loss keeps improving; one with early stopping or ``invscaling``). When early stopping meets
+  a diverging run, the epoch's validation score is NaN and the best epoch's weights are restored,
+  as in scikit-learn.
+* Errors: a run that diverges without early stopping raises scikit-learn's ``ValueError``
+  ("Solver produced non-finite parameter weights. ..."), fastnn's details after it.
 
 With ``solver="sgd"`` (momentum or not, any schedule, shuffled or not) the loss curves and weights
 equal scikit-learn's to rounding error (about 1e-15 relative over 20 epochs).
@@ -50,7 +61,13 @@ Differences
   output. Training itself is identical. For the same reason, with ``lbfgs`` on multi-output
   targets scikit-learn hands L-BFGS a loss and a gradient that do not match; fastnn hands it
   matching ones (the sum over outputs), so the two ``lbfgs`` runs differ there.
-* ``loss="poisson"`` (MLPRegressor) is not available: fastnn has no exponential output; it raises.
+* A run that diverges under early stopping stops at the diverged epoch (with a
+  ``ConvergenceWarning``); scikit-learn keeps iterating on NaN weights until ``max_iter``, with a
+  NaN validation score per epoch. The restored weights are the same.
+* ``loss="poisson"`` refuses negative targets (ValueError); scikit-learn documents ``y >= 0`` but
+  does not check it.
+* Weights assigned to ``coefs_``/``intercepts_`` are copied into θ: assigning an array of another
+  shape, or changing the number of layers, is refused.
 * Sparse inputs are accepted and converted to dense arrays.
 * Negative sample weights are refused (ValueError).
 """
@@ -97,8 +114,15 @@ __all__ = ["MLPClassifier", "MLPRegressor"]
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 #: scikit-learn's hidden-activation names → fastnn's.
 _ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
+#: MLPRegressor's losses → fastnn's.
+_REGRESSION_LOSSES = {"squared_error": "mse", "poisson": "poisson"}
 #: scikit-learn's output-activation names → fastnn's.
-_OUT_ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "softmax": "softmax"}
+_OUT_ACTIVATIONS = {
+    "identity": "identity",
+    "exp": "exp",
+    "logistic": "sigmoid",
+    "softmax": "softmax",
+}
 
 
 # --- optimizer bookkeeping ----------------------------------------------------------------------
@@ -135,6 +159,67 @@ class _SklearnShuffle:
         self._random_state.shuffle(step)
         self._order = self._order[step]
         return self._order
+
+
+def _checked_view_value(name, index, value, view) -> np.ndarray:
+    """``value`` as an array that may be copied into ``view`` (``name[index]``)."""
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name}[{index}] must be a numeric array, got dtype {array.dtype}")
+    if array.shape != view.shape:
+        raise ValueError(f"{name}[{index}] must have shape {view.shape}, got {array.shape}")
+    array = array.astype(view.dtype, copy=False)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name}[{index}] contains NaN or infinity")
+    return array
+
+
+class _ParamList(list):
+    """``coefs_`` or ``intercepts_`` of a fitted estimator: a list of views into θ.
+
+    Its items are the model's views, so writing into them writes θ; assigning an item
+    (``coefs_[0] = W``, or a slice) copies the new values into that view, after checking their
+    shape. The list's length is the network's number of layers: what would change it is refused.
+    Pickling or copying it gives a plain list of arrays.
+    """
+
+    __slots__ = ("_name",)
+
+    def __init__(self, views, name: str):
+        super().__init__(views)
+        self._name = name
+
+    def __setitem__(self, index, value) -> None:
+        if isinstance(index, slice):
+            views = list.__getitem__(self, index)
+            values = list(value)
+            if len(values) != len(views):
+                raise ValueError(
+                    f"{self._name}[{index.start}:{index.stop}] holds {len(views)} arrays; the "
+                    f"network's layers are fixed, so {len(values)} cannot replace them"
+                )
+            positions = range(len(self))[index]
+            arrays = [
+                _checked_view_value(self._name, i, v, view)
+                for i, v, view in zip(positions, values, views, strict=True)
+            ]
+            for view, array in zip(views, arrays, strict=True):
+                view[...] = array
+            return
+        view = list.__getitem__(self, index)
+        view[...] = _checked_view_value(self._name, index, value, view)
+
+    def _fixed_length(self, *args, **kwargs):
+        raise TypeError(
+            f"{self._name} holds one array per layer of the fitted network; its length cannot "
+            f"change (assign arrays of the same shapes to its items instead)"
+        )
+
+    append = extend = insert = pop = remove = clear = sort = reverse = _fixed_length
+    __delitem__ = __iadd__ = __imul__ = _fixed_length
+
+    def __reduce_ex__(self, protocol):
+        return (list, (list(self),))
 
 
 # --- the shared estimator -----------------------------------------------------------------------
@@ -199,6 +284,8 @@ class _BaseMLP(BaseEstimator):
 
     def _fitted_model(self) -> MLP:
         model = self.__dict__.get("_model")
+        if model is None and self._has_assigned_weights():
+            model = self._adopt_assigned_weights()
         if model is None:
             raise NotFittedError(
                 f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
@@ -206,41 +293,125 @@ class _BaseMLP(BaseEstimator):
             )
         return model
 
+    def _has_assigned_weights(self) -> bool:
+        return "_assigned_coefs" in self.__dict__ or "_assigned_intercepts" in self.__dict__
+
     @property
     def coefs_(self) -> list[np.ndarray]:
         """Weight matrices, ``coefs_[i]`` of shape (units of layer i, units of layer i + 1).
 
-        Views into the fastnn model's θ: writing into them changes the network. Assigning a list
-        of arrays of the same shapes copies them into θ.
+        A list of views into the fastnn model's θ: writing into an array, assigning an item
+        (``coefs_[0] = W``, same shape) or assigning the whole list copies the values into θ.
+        Before the first fit, as in scikit-learn, a list may be assigned (and its items set);
+        the next ``partial_fit``, warm-started ``fit`` or ``predict`` builds the network from it
+        (with ``intercepts_``).
         """
-        return self._fitted_model().weights
+        if "_model" not in self.__dict__ and "_assigned_coefs" in self.__dict__:
+            return self.__dict__["_assigned_coefs"]
+        return _ParamList(self._fitted_model().weights, "coefs_")
 
     @coefs_.setter
     def coefs_(self, values) -> None:
-        self._set_views(self._fitted_model().weights, values, "coefs_")
+        if "_model" not in self.__dict__:
+            self.__dict__["_assigned_coefs"] = values if isinstance(values, list) else list(values)
+            return
+        self._set_views(self._model.weights, values, "coefs_")
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
-        """Bias vectors, ``intercepts_[i]`` of length (units of layer i + 1); views into θ."""
-        return self._fitted_model().biases
+        """Bias vectors, ``intercepts_[i]`` of length (units of layer i + 1); views into θ, which
+        item assignment writes (see :attr:`coefs_`)."""
+        if "_model" not in self.__dict__ and "_assigned_intercepts" in self.__dict__:
+            return self.__dict__["_assigned_intercepts"]
+        return _ParamList(self._fitted_model().biases, "intercepts_")
 
     @intercepts_.setter
     def intercepts_(self, values) -> None:
-        self._set_views(self._fitted_model().biases, values, "intercepts_")
+        if "_model" not in self.__dict__:
+            self.__dict__["_assigned_intercepts"] = (
+                values if isinstance(values, list) else list(values)
+            )
+            return
+        self._set_views(self._model.biases, values, "intercepts_")
 
     @staticmethod
     def _set_views(views, values, name) -> None:
         values = list(values)
         if len(values) != len(views):
             raise ValueError(f"{name} needs {len(views)} arrays, got {len(values)}")
-        arrays = [np.asarray(v, dtype=view.dtype) for v, view in zip(values, views, strict=True)]
-        for i, (array, view) in enumerate(zip(arrays, views, strict=True)):
-            if array.shape != view.shape:
-                raise ValueError(f"{name}[{i}] must have shape {view.shape}, got {array.shape}")
-            if not np.isfinite(array).all():
-                raise ValueError(f"{name}[{i}] contains NaN or infinity")
+        arrays = [
+            _checked_view_value(name, i, v, view)
+            for i, (v, view) in enumerate(zip(values, views, strict=True))
+        ]
         for array, view in zip(arrays, views, strict=True):
             view[...] = array
+
+    def _adopt_assigned_weights(self) -> MLP:
+        """Build the network from ``coefs_`` and ``intercepts_`` assigned before any fit.
+
+        scikit-learn lets a user set the weights (and the fitted attributes its training reads)
+        by hand and continue with ``partial_fit``; the layer sizes come from the arrays' shapes,
+        the output activation from ``out_activation_`` when it was set. Bookkeeping attributes
+        that were not set start as a first fit would start them.
+        """
+        coefs = self.__dict__.get("_assigned_coefs")
+        intercepts = self.__dict__.get("_assigned_intercepts")
+        if coefs is None or intercepts is None:
+            missing = "intercepts_" if coefs is not None else "coefs_"
+            raise ValueError(
+                f"coefs_ and intercepts_ must both be assigned before this {type(self).__name__} "
+                f"can use them; {missing} was not"
+            )
+        if len(coefs) == 0 or len(coefs) != len(intercepts):
+            raise ValueError(
+                "coefs_ and intercepts_ must hold one array per layer (the same number, at least "
+                f"one), got {len(coefs)} and {len(intercepts)}"
+            )
+        coefs = [np.asarray(c) for c in coefs]
+        intercepts = [np.asarray(b) for b in intercepts]
+        for i, (c, b) in enumerate(zip(coefs, intercepts, strict=True)):
+            if c.ndim != 2 or c.dtype.kind not in "biuf":
+                raise ValueError(
+                    f"coefs_[{i}] must be a 2-D numeric array, got {c.dtype} shape {c.shape}"
+                )
+            if b.shape != (c.shape[1],) or b.dtype.kind not in "biuf":
+                raise ValueError(
+                    f"intercepts_[{i}] must be a numeric array of shape ({c.shape[1]},) to match "
+                    f"coefs_[{i}] of shape {c.shape}, got {b.dtype} shape {b.shape}"
+                )
+            if i > 0 and c.shape[0] != coefs[i - 1].shape[1]:
+                raise ValueError(
+                    f"coefs_[{i}] has shape {c.shape} but coefs_[{i - 1}] has {coefs[i - 1].shape}"
+                    f": layer {i} must have {coefs[i - 1].shape[1]} inputs"
+                )
+        arrays = coefs + intercepts
+        dtype = np.float32 if all(a.dtype == np.float32 for a in arrays) else np.float64
+        layer_units = [coefs[0].shape[0]] + [c.shape[1] for c in coefs]
+        out_activation = self.__dict__.get("out_activation_")
+        if out_activation is None:
+            out_activation = self._default_out_activation(layer_units[-1])
+        parts = []
+        for c, b in zip(coefs, intercepts, strict=True):
+            parts += [c.astype(dtype).ravel(), b.astype(dtype)]
+        params = np.concatenate(parts)
+        if not np.isfinite(params).all():
+            raise ValueError("coefs_ or intercepts_ contain NaN or infinity")
+        self._build_model(layer_units, out_activation, dtype, params)
+        del self.__dict__["_assigned_coefs"], self.__dict__["_assigned_intercepts"]
+        defaults = {"n_iter_": 0, "t_": 0, "n_outputs_": layer_units[-1]}
+        defaults["n_layers_"] = len(layer_units)
+        if self.solver in _STOCHASTIC_SOLVERS:
+            defaults["loss_curve_"] = []
+            defaults["_no_improvement_count"] = 0
+            if self.early_stopping:
+                defaults.update(validation_scores_=[], best_validation_score_=-np.inf)
+                defaults["best_loss_"] = None
+            else:
+                defaults.update(best_loss_=np.inf, validation_scores_=None)
+                defaults["best_validation_score_"] = None
+        for name, value in defaults.items():
+            self.__dict__.setdefault(name, value)
+        return self._model
 
     @property
     def fastnn_model_(self) -> MLP:
@@ -251,26 +422,30 @@ class _BaseMLP(BaseEstimator):
 
     def _fit(self, X, y, sample_weight=None, incremental=False):
         hidden = self._check_params()
-        if not self._is_classifier and self.loss != "squared_error":
-            if self.loss == "poisson":
-                raise ValueError(
-                    "loss='poisson' is not available in fastnn.sklearn.MLPRegressor: fastnn has "
-                    "no exponential output activation or Poisson loss; use loss='squared_error' "
-                    "or sklearn.neural_network.MLPRegressor"
-                )
+        if not self._is_classifier and not (
+            isinstance(self.loss, str) and self.loss in ("squared_error", "poisson")
+        ):
             hint = (
                 ""
                 if isinstance(self.loss, str)
                 else " (as in scikit-learn, loss is "
                 "MLPRegressor's first positional parameter: pass hidden_layer_sizes=... by name)"
             )
-            raise ValueError(f"loss must be 'squared_error', got {self.loss!r}{hint}")
-        first_pass = "_model" not in self.__dict__ or (not self.warm_start and not incremental)
+            raise ValueError(f"loss must be 'squared_error' or 'poisson', got {self.loss!r}{hint}")
+        has_weights = "_model" in self.__dict__ or self._has_assigned_weights()
+        first_pass = not has_weights or (not self.warm_start and not incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        if not self._is_classifier and self.loss == "poisson" and (y < 0).any():
+            raise ValueError(
+                "loss='poisson' needs non-negative targets y (counts, rates or other means of a "
+                f"non-negative quantity); the smallest is {float(np.min(y))!r}"
+            )
         if first_pass:
             dtype = X.dtype
+            self.__dict__.pop("_assigned_coefs", None)
+            self.__dict__.pop("_assigned_intercepts", None)
         else:
-            dtype = self._model.dtype
+            dtype = self._fitted_model().dtype
             X = X.astype(dtype, copy=False)
         X = np.require(X, dtype=dtype, requirements=("C", "A", "W"))
         Y = np.require(y.reshape(y.shape[0], -1), dtype=dtype, requirements=("C", "A", "W"))
@@ -285,23 +460,35 @@ class _BaseMLP(BaseEstimator):
                 f"sizes {list(self._model.layer_sizes)} but these data and hidden_layer_sizes "
                 f"need {layer_units}; refit with warm_start=False"
             )
+        elif not self._is_classifier and self._model.loss_name != _REGRESSION_LOSSES[self.loss]:
+            raise ValueError(
+                f"cannot continue training (warm_start or partial_fit) with loss={self.loss!r}: "
+                f"the network was fitted with fastnn's {self._model.loss_name!r} loss and its "
+                "output activation; refit with warm_start=False"
+            )
         if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(X, Y, sample_weight, incremental)
+            self._fit_stochastic(X, Y, sample_weight, incremental, y.reshape(y.shape[0], -1))
         else:
             self._fit_lbfgs(X, Y, sample_weight)
         return self
+
+    def _default_out_activation(self, n_outputs: int) -> str:
+        """scikit-learn's output activation for this estimator and its targets."""
+        if not self._is_classifier:
+            return "exp" if self.loss == "poisson" else "identity"
+        binarizer = self.__dict__.get("_label_binarizer")
+        if binarizer is not None and getattr(binarizer, "y_type_", None) == "multiclass":
+            return "softmax"
+        if binarizer is None and n_outputs > 1:
+            return "softmax"
+        return "logistic"
 
     def _initialize(self, Y, layer_units, dtype) -> None:
         self.n_iter_ = 0
         self.t_ = 0
         self.n_outputs_ = Y.shape[1]
         self.n_layers_ = len(layer_units)
-        if not self._is_classifier:
-            self.out_activation_ = "identity"
-        elif self._label_binarizer.y_type_ == "multiclass":
-            self.out_activation_ = "softmax"
-        else:
-            self.out_activation_ = "logistic"
+        self.out_activation_ = self._default_out_activation(Y.shape[1])
         # scikit-learn's initialisation, drawn from the same stream in the same order
         factor = 2.0 if self.activation == "logistic" else 6.0
         parts = []
@@ -310,31 +497,7 @@ class _BaseMLP(BaseEstimator):
             coef = self._random_state.uniform(-bound, bound, (fan_in, fan_out))
             intercept = self._random_state.uniform(-bound, bound, fan_out)
             parts += [coef.astype(dtype, copy=False).ravel(), intercept.astype(dtype, copy=False)]
-        n_hidden = len(layer_units) - 2
-        activations = [_ACTIVATIONS[self.activation]] * n_hidden
-        activations.append(_OUT_ACTIVATIONS[self.out_activation_])
-        if not self._is_classifier:
-            loss = "mse"
-        elif self.out_activation_ == "softmax":
-            loss = "categorical_crossentropy"
-        else:
-            loss = "binary_crossentropy"
-        self._model = MLP(
-            layer_units, activations, loss, seed=0, dtype=dtype, params=np.concatenate(parts)
-        )
-        # scikit-learn's loss for our kernel's: squared error is half the mean square error per
-        # output but its gradient is that of the sum over outputs (so the kernel trains with
-        # loss_scale 0.5 * n_outputs and the reported loss is divided by n_outputs); the binary
-        # log-loss is summed over outputs (fastnn averages them); categorical is the same.
-        n_out = Y.shape[1]
-        if loss == "mse":
-            self._loss_scale, self._loss_divisor = 0.5 * n_out, float(n_out)
-        elif loss == "binary_crossentropy":
-            self._loss_scale, self._loss_divisor = float(n_out), 1.0
-        else:
-            self._loss_scale, self._loss_divisor = 1.0, 1.0
-        self._best_theta = self._model.params.copy()
-        self.__dict__.pop("_optimizer", None)
+        self._build_model(layer_units, self.out_activation_, dtype, np.concatenate(parts))
         if self.solver in _STOCHASTIC_SOLVERS:
             self.loss_curve_ = []
             self._no_improvement_count = 0
@@ -346,6 +509,47 @@ class _BaseMLP(BaseEstimator):
                 self.best_loss_ = np.inf
                 self.validation_scores_ = None
                 self.best_validation_score_ = None
+
+    def _build_model(self, layer_units, out_activation, dtype, params) -> None:
+        """The fastnn network for these layer sizes, output activation and θ, and the scaling
+        that turns its loss into scikit-learn's."""
+        allowed = (
+            ("logistic", "softmax")
+            if self._is_classifier
+            else ("exp",)
+            if self.loss == "poisson"
+            else ("identity",)
+        )
+        if out_activation not in allowed:
+            raise ValueError(
+                f"out_activation_ {out_activation!r} does not suit this {type(self).__name__}"
+                + ("" if self._is_classifier else f" with loss={self.loss!r}")
+                + f"; expected {' or '.join(map(repr, allowed))}"
+            )
+        n_hidden = len(layer_units) - 2
+        activations = [_ACTIVATIONS[self.activation]] * n_hidden
+        activations.append(_OUT_ACTIVATIONS[out_activation])
+        loss = {
+            "identity": "mse",
+            "exp": "poisson",
+            "softmax": "categorical_crossentropy",
+            "logistic": "binary_crossentropy",
+        }[out_activation]
+        self._model = MLP(layer_units, activations, loss, seed=0, dtype=dtype, params=params)
+        # scikit-learn's loss for our kernel's: squared error is half the mean square error per
+        # output but its gradient is that of the sum over outputs (so the kernel trains with
+        # loss_scale 0.5 * n_outputs and the reported loss is divided by n_outputs); the binary
+        # log-loss and the half Poisson deviance are summed over outputs (fastnn averages them);
+        # categorical is the same.
+        n_out = layer_units[-1]
+        if loss == "mse":
+            self._loss_scale, self._loss_divisor = 0.5 * n_out, float(n_out)
+        elif loss in ("binary_crossentropy", "poisson"):
+            self._loss_scale, self._loss_divisor = float(n_out), 1.0
+        else:
+            self._loss_scale, self._loss_divisor = 1.0, 1.0
+        self._best_theta = self._model.params.copy()
+        self.__dict__.pop("_optimizer", None)
 
     def _train_config(self, batch_size: int, learning_rate: float) -> TrainConfig:
         sgd = self.solver == "sgd"
@@ -381,7 +585,7 @@ class _BaseMLP(BaseEstimator):
             state.buffers[0] *= optimizer.learning_rate / new
         optimizer.learning_rate = new
 
-    def _fit_stochastic(self, X, Y, sample_weight, incremental) -> None:
+    def _fit_stochastic(self, X, Y, sample_weight, incremental, labels) -> None:
         if not incremental or "_optimizer" not in self.__dict__:
             self._optimizer = _Optimizer(float(self.learning_rate_init))
         optimizer = self._optimizer
@@ -389,7 +593,9 @@ class _BaseMLP(BaseEstimator):
             raise ValueError("partial_fit does not support early_stopping=True")
         early_stopping = self.early_stopping
         if early_stopping:
-            stratify = Y if self._is_classifier and self.n_outputs_ == 1 else None
+            # stratified on the binarized labels as scikit-learn splits them (so a class too
+            # small to stratify is reported as scikit-learn reports it)
+            stratify = labels if self._is_classifier and self.n_outputs_ == 1 else None
             arrays = (X, Y) if sample_weight is None else (X, Y, sample_weight)
             split = train_test_split(
                 *arrays,
@@ -448,12 +654,18 @@ class _BaseMLP(BaseEstimator):
             except TrainingDiverged as error:
                 for loss in error.history.loss:
                     self._end_epoch(float(loss), n_samples, early_stopping, incremental, None)
-                raise ValueError(
-                    "Solver produced non-finite parameter weights (the loss or the weights "
-                    f"became NaN or infinite in epoch {self.n_iter_ + 1}; the weights were "
-                    "restored to their values before it). The input data may contain large "
-                    "values and need to be preprocessed, or learning_rate_init is too large."
-                ) from error
+                if not early_stopping:
+                    raise ValueError(
+                        "Solver produced non-finite parameter weights. The input data may "
+                        "contain large values and need to be preprocessed. (fastnn: the loss or "
+                        f"the weights became NaN or infinite in epoch {self.n_iter_ + 1}, and "
+                        "the weights were restored to their values before it; a smaller "
+                        "learning_rate_init may also help.)"
+                    ) from error
+                # as scikit-learn: the diverged epoch scores NaN on the validation set and the
+                # weights of the best epoch are restored below
+                self._diverged_epoch(n_samples)
+                break
             except KeyboardInterrupt:
                 history = model.history_
                 for loss in [] if history is None else history.loss:
@@ -471,6 +683,31 @@ class _BaseMLP(BaseEstimator):
                     break
         if early_stopping:
             model.params[:] = self._best_theta
+
+    def _diverged_epoch(self, n_samples) -> None:
+        """Record an early-stopping epoch in which training diverged, as scikit-learn does: its
+        loss (NaN here: the compiled loop stops before reporting it) and a NaN validation score.
+        Training stops there (scikit-learn keeps iterating on NaN weights until ``max_iter``);
+        the caller restores the best epoch's weights and this warns."""
+        self.n_iter_ += 1
+        self.t_ += n_samples
+        self.loss_ = np.nan
+        self.loss_curve_.append(np.nan)
+        self.validation_scores_.append(np.nan)
+        best = self.best_validation_score_
+        restored = (
+            f"those of the epoch with the best validation score ({best:g})"
+            if np.isfinite(best)
+            else "their values before this fit"
+        )
+        warnings.warn(
+            f"Training diverged in epoch {self.n_iter_}: the loss or the weights became NaN or "
+            f"infinite. Its validation score is recorded as NaN, training stopped, and the "
+            f"weights were restored to {restored}. The input data may contain large values and "
+            "need to be preprocessed, or learning_rate_init is too large.",
+            ConvergenceWarning,
+            stacklevel=5,
+        )
 
     def _epochs_per_call(self, early_stopping, incremental, remaining) -> int:
         """How many epochs the next kernel call may run before Python must look at the losses.
@@ -637,7 +874,7 @@ class _BaseMLP(BaseEstimator):
                 self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False
             )
             X = _dense(X)
-        return self._model.predict(X)
+        return self._fitted_model().predict(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -716,9 +953,9 @@ _ATTRIBUTES_DOC = """
     t_ : int
         Training rows seen (sgd/adam).
     coefs_ : list of ndarray
-        Weight matrices, views into the fastnn model's θ.
+        Weight matrices: a list of views into the fastnn model's θ (``coefs_[i] = W`` writes θ).
     intercepts_ : list of ndarray
-        Bias vectors, views into θ.
+        Bias vectors, views into θ likewise.
     n_features_in_ : int
         Number of input features.
     feature_names_in_ : ndarray of str
@@ -741,12 +978,14 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """Multi-layer perceptron regressor trained by fastnn's compiled kernels.
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`: same parameters,
-    attributes and methods; squared-error loss.
+    attributes and methods; squared-error or Poisson loss.
 
     Parameters
     ----------
-    loss : {"squared_error"}, default="squared_error"
-        ``0.5 * mean((y - p)²)``. scikit-learn's ``"poisson"`` is not available and raises.
+    loss : {"squared_error", "poisson"}, default="squared_error"
+        ``"squared_error"``: ``0.5 * mean((y - p)²)`` with an identity output. ``"poisson"``: half
+        the Poisson deviance, ``mean(y log(y / p) - y + p)``, with an exponential output
+        (``out_activation_ = "exp"``, fastnn's ``poisson`` loss); ``y`` must be non-negative.
 """
         + _COMMON_PARAMS_DOC
         + """
@@ -848,7 +1087,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return Y_val[:, 0] if Y_val.shape[1] == 1 else Y_val
 
     def _score(self, X, y, sample_weight=None) -> float:
-        pred = self._predict(X, check_input=False)
+        try:
+            pred = self._predict(X, check_input=False)
+        except ValueError:  # the network overflowed on these rows: scikit-learn scores NaN
+            return np.nan
         if not np.isfinite(pred).all():
             return np.nan
         return float(r2_score(y, pred, sample_weight=sample_weight))
@@ -1029,9 +1271,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self._label_binarizer.inverse_transform(Y_val)
 
     def _score(self, X, y, sample_weight=None) -> float:
-        return float(
-            accuracy_score(y, self._predict(X, check_input=False), sample_weight=sample_weight)
-        )
+        try:
+            pred = self._predict(X, check_input=False)
+        except ValueError:  # NaN outputs (the network overflowed): scikit-learn scores NaN
+            return np.nan
+        return float(accuracy_score(y, pred, sample_weight=sample_weight))
 
     def fit(self, X, y, sample_weight=None):
         """Fit the network to ``(X, y)``.

@@ -51,7 +51,9 @@ def regression_data(rng, n, n_in, n_out):
 
 
 def targets_for(loss, rng, n, n_out):
-    """Valid targets for ``loss``: reals, 0/1 labels, or one-hot rows."""
+    """Valid targets for ``loss``: reals, 0/1 labels, one-hot rows, or counts (with zeros)."""
+    if loss == "poisson":
+        return rng.poisson(1.5, (n, n_out)).astype(float)
     if loss == "binary_crossentropy":
         return (rng.random((n, n_out)) < 0.5).astype(float)
     if loss == "categorical_crossentropy":
@@ -60,9 +62,11 @@ def targets_for(loss, rng, n, n_out):
 
 
 def output_activation_for(loss, hidden):
-    return {"binary_crossentropy": "sigmoid", "categorical_crossentropy": "softmax"}.get(
-        loss, hidden
-    )
+    return {
+        "binary_crossentropy": "sigmoid",
+        "categorical_crossentropy": "softmax",
+        "poisson": "exp",
+    }.get(loss, hidden)
 
 
 @pytest.fixture

@@ -33,6 +33,9 @@ WITH_PARAMS = [(name, ACTIVATION_DEFAULT_PARAM.get(name, 0.0)) for name in ELEME
     ("elu", 2.0),
 ]
 IDS = [f"{name}-{param:g}" for name, param in WITH_PARAMS]
+#: exp, unbounded, joins the tests whose inputs keep it finite (test_exp_* cover the rest)
+WITH_EXP = [*WITH_PARAMS, ("exp", 0.0)]
+EXP_IDS = [*IDS, "exp"]
 
 INPUTS = {
     "hand-picked": np.array([0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0, 1e-12, -1e-12, 3.0]),
@@ -86,7 +89,7 @@ def test_activate_matches_reference(name, param, case):
             assert_close(c, r, rtol=1e-10, what=f"{name}({c})")
 
 
-@pytest.mark.parametrize(("name", "param"), WITH_PARAMS, ids=IDS)
+@pytest.mark.parametrize(("name", "param"), WITH_EXP, ids=EXP_IDS)
 def test_activate_lets_nan_through(name, param):
     z = np.array([np.nan, 1.0, -1.0, np.nan, 0.0, -3.0] * 4)  # 24 values: sigmoid's long loop too
     ref = f(name)(z, param)
@@ -105,7 +108,9 @@ def test_sigmoid_both_loops(count):
     assert_close(activate("sigmoid", 0.0, z), ref, rtol=1e-10)
 
 
-@pytest.mark.parametrize(("name", "param"), [*WITH_PARAMS, ("softmax", 0.0)], ids=[*IDS, "softmax"])
+@pytest.mark.parametrize(
+    ("name", "param"), [*WITH_EXP, ("softmax", 0.0)], ids=[*EXP_IDS, "softmax"]
+)
 def test_activate_touches_only_its_block(name, param, rng):
     """A block of rows in the middle of a buffer: values before and after it stay as they are."""
     n_cols, rows, before, after = 3, 5, 7, 4
@@ -124,13 +129,38 @@ def test_empty_block_changes_nothing(name, param, rng):
     assert np.array_equal(comp, buf)
 
 
-@pytest.mark.parametrize(("name", "param"), [*WITH_PARAMS, ("softmax", 0.0)], ids=[*IDS, "softmax"])
+@pytest.mark.parametrize(
+    ("name", "param"), [*WITH_EXP, ("softmax", 0.0)], ids=[*EXP_IDS, "softmax"]
+)
 def test_out_of_line_copy_is_the_same(name, param, rng):
     """``_activate_call`` (the non-inlined copy for big blocks) computes the same values."""
     z = rng.standard_normal((40, 5)) * 3.0
     ref = f(name)(z, param).ravel()
     comp = activate(name, param, z, n_cols=5, kernel=_activate_call)
     assert_close(comp, ref, rtol=1e-10, what=name)
+
+
+@pytest.mark.parametrize("case", list(INPUTS))
+def test_exp_matches_reference(case):
+    """exp value by value, on every input: e^z overflows to inf (beyond about 709.78) and
+    underflows to 0 silently, in both twins, and agrees to 1e-10 everywhere else."""
+    z = INPUTS[case]
+    ref = f("exp")(z)
+    comp = activate("exp", 0.0, z)
+    assert np.array_equal(np.isinf(comp), np.isinf(ref))
+    if case == "large":
+        assert np.isinf(ref).sum() == 2 and (ref == 0.0).sum() == 2
+    for c, r in zip(comp[np.isfinite(ref)], ref[np.isfinite(ref)], strict=True):
+        assert_close(c, r, rtol=1e-10, what=f"exp -> {r}")
+    assert_close(comp[np.isfinite(ref)], np.exp(z[np.isfinite(ref)]), rtol=1e-15)
+
+
+def test_exp_derivative_is_its_output():
+    """f'(z) = e^z = a, for finite and overflowed outputs alike."""
+    a = np.array([0.0, 5e-324, 1e-300, 0.5, 1.0, 7.25, 1e300, np.inf])
+    comp = np.array([_derivative_from_output(code("exp"), 0.0, float(x)) for x in a])
+    assert np.array_equal(comp, a)
+    assert np.array_equal(f_derivative("exp")(a), a)
 
 
 # --- softmax -------------------------------------------------------------------------------------
@@ -176,7 +206,7 @@ def test_derivative_from_output_matches_reference(name, param, case):
     assert_close(comp, ref, rtol=1e-10, what=f"{name} on {case}")
 
 
-@pytest.mark.parametrize(("name", "param"), WITH_PARAMS, ids=IDS)
+@pytest.mark.parametrize(("name", "param"), WITH_EXP, ids=EXP_IDS)
 def test_derivative_is_the_slope(name, param):
     """Both twins' f'(a) against central differences of the reference f (away from kinks)."""
     z = np.array([-2.5, -1.2, -0.3, 0.4, 1.1, 2.7])
@@ -188,7 +218,7 @@ def test_derivative_is_the_slope(name, param):
 
 
 @pytest.mark.parametrize("count", [1, 4, 31])
-@pytest.mark.parametrize(("name", "param"), WITH_PARAMS, ids=IDS)
+@pytest.mark.parametrize(("name", "param"), WITH_EXP, ids=EXP_IDS)
 def test_scale_derivative_rows_matches_reference(name, param, count, rng):
     """``D[row, :count] *= f'(A[a_start:a_start+count])``; other rows and columns untouched."""
     a_start, row = 3, 1
@@ -202,7 +232,7 @@ def test_scale_derivative_rows_matches_reference(name, param, count, rng):
     assert_close(comp, ref, rtol=1e-10, what=name)
 
 
-@pytest.mark.parametrize(("name", "param"), WITH_PARAMS, ids=IDS)
+@pytest.mark.parametrize(("name", "param"), WITH_EXP, ids=EXP_IDS)
 def test_scale_derivative_rows_lets_nan_through(name, param):
     A = np.array([0.5, np.nan, 0.25, -0.1])
     D = np.array([[1.0, 2.0, np.nan, 4.0]])

@@ -75,7 +75,7 @@ def test_training_matches_reference(arch):
 
 @pytest.mark.parametrize("hidden", ACTIVATIONS)
 @pytest.mark.parametrize(
-    "loss", [*REGRESSION_LOSSES, "binary_crossentropy", "categorical_crossentropy"]
+    "loss", [*REGRESSION_LOSSES, "binary_crossentropy", "categorical_crossentropy", "poisson"]
 )
 def test_predict_loss_gradient_match_reference(hidden, loss, rng):
     sizes = (3, 5, 4, 3)
@@ -109,3 +109,24 @@ def test_wide_layers_use_blas_and_still_match(rng):
         model.fit(X, y, epochs=2, learning_rate=0.05, batch_size=32, seed=1)
     assert_close(fast.params, slow.params)
     assert_close(fast.history_.loss, slow.history_.loss)
+
+
+@pytest.mark.parametrize("batch_size", [1, 5, None], ids=["per-sample", "mini-batch", "full"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_poisson_training_matches_reference(batch_size, dtype, rng):
+    """The Poisson loss (exp output, counts with zeros) trains the same in both twins: Adam with
+    L2 and sample weights, validation data and the full-set loss."""
+    fast, slow = twins((3, 6, 2), ["tanh", "exp"], "poisson", seed=9, dtype=dtype)
+    X = rng.standard_normal((23, 3))
+    y = rng.poisson(np.exp(0.5 * X[:, :2]))
+    assert (y == 0).any()
+    w = rng.random(23) + 0.5
+    kw = dict(epochs=4, learning_rate=0.02, batch_size=batch_size, optimizer="adam", l2=1e-3)
+    for model in (fast, slow):
+        model.fit(X, y, sample_weight=w, validation_data=(X[:7], y[:7]), loss_every=2, **kw)
+    rtol = 1e-10 if dtype == np.float64 else 1e-5
+    assert_close(fast.params, slow.params, rtol=rtol, what="theta")
+    assert_close(fast.history_.loss, slow.history_.loss, rtol=rtol, what="loss history")
+    assert_close(fast.history_.val_loss, slow.history_.val_loss, rtol=rtol, what="val loss")
+    assert_close(fast.history_.full_loss, slow.history_.full_loss, rtol=rtol, what="full loss")
+    assert fast.history_.loss[-1] < fast.history_.loss[0]

@@ -9,7 +9,7 @@ from conftest import ACTIVATIONS, REGRESSION_LOSSES, output_activation_for, targ
 import fastnn
 import fastnn.reference as ref
 
-LOSSES = [*REGRESSION_LOSSES, "binary_crossentropy", "categorical_crossentropy"]
+LOSSES = [*REGRESSION_LOSSES, "binary_crossentropy", "categorical_crossentropy", "poisson"]
 
 
 def finite_difference_gradient(model, X, y, w=None, h=1e-6):

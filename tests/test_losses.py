@@ -24,7 +24,11 @@ COMBINATIONS = [
     (loss, param, out)
     for loss, param in [("mse", 0.0), ("sse", 0.0), ("mae", 0.0), ("huber", 1.0), ("huber", 0.3)]
     for out in ACTIVATIONS
-] + [("binary_crossentropy", 0.0, "sigmoid"), ("categorical_crossentropy", 0.0, "softmax")]
+] + [
+    ("poisson", 0.0, "exp"),
+    ("binary_crossentropy", 0.0, "sigmoid"),
+    ("categorical_crossentropy", 0.0, "softmax"),
+]
 IDS = [f"{loss}-{param:g}-{out}" for loss, param, out in COMBINATIONS]
 
 
@@ -78,7 +82,7 @@ def test_loss_rows_matches_reference(loss, param, out, weighted, rng):
 
 
 @pytest.mark.parametrize(("rows", "n"), [(1, 1), (1, 4), (6, 1), (300, 2)])
-@pytest.mark.parametrize(("loss", "param", "out"), COMBINATIONS[::4] + COMBINATIONS[-2:])
+@pytest.mark.parametrize(("loss", "param", "out"), COMBINATIONS[::4] + COMBINATIONS[-3:])
 def test_loss_rows_shapes(loss, param, out, rows, n, rng):
     """One row, one output (width-1 layer), and a long block."""
     if loss == "categorical_crossentropy" and n < 2:
@@ -119,6 +123,35 @@ def test_cross_entropies_with_large_logits(scale, rng):
         assert_close(delta, ref_delta, rtol=1e-10, what=loss)
 
 
+@pytest.mark.parametrize("weighted", [False, True], ids=["unit-weights", "sample-weights"])
+def test_poisson_is_half_the_deviance(weighted, rng):
+    """``Σ w (y log(y/p) - y + p)`` written out directly (with y log y = 0 at y = 0), zero
+    targets included, and the slope ``p - y``; both twins."""
+    Z, P, _ = block("poisson", "exp", 12, 3, rng)
+    Y = rng.poisson(2.0, (12, 3)).astype(float)
+    Y[0] = 0.0
+    sw = rng.random(12) + 0.5 if weighted else NO_WEIGHTS
+    w = np.ones(12) if sw.shape[0] == 0 else sw
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ylogy = np.where(Y > 0, Y * np.log(Y / P), 0.0)
+    expected = (w[:, None] * (ylogy - Y + P)).sum()
+    (total, delta), (ref_total, _) = both("poisson", 0.0, "exp", Z, P, Y, sw, 1.0)
+    assert (Y == 0).any() and (Y > 0).any()
+    assert_close(total, expected, rtol=1e-12, what="kernel")
+    assert_close(ref_total, expected, rtol=1e-12, what="reference")
+    assert_close(delta, w[:, None] * (P - Y), rtol=1e-12, what="slope")
+
+
+def test_poisson_vanishes_where_the_prediction_is_the_target(rng):
+    """At p = y the half deviance and its slope are zero; elsewhere the loss is positive."""
+    Y = rng.poisson(3.0, (6, 2)).astype(float) + 1.0
+    Z = np.log(Y)
+    (total, delta), _ = both("poisson", 0.0, "exp", Z, Y.copy(), Y, NO_WEIGHTS, 1.0)
+    assert abs(total) < 1e-12 and np.abs(delta).max() < 1e-12
+    (moved, _), _ = both("poisson", 0.0, "exp", Z + 0.1, np.exp(Z + 0.1), Y, NO_WEIGHTS, 1.0)
+    assert moved > 0.0
+
+
 def test_categorical_crossentropy_with_soft_targets(rng):
     """Targets that are not one-hot (label smoothing, rows not summing to 1)."""
     Z, P, _ = block("categorical_crossentropy", "softmax", 7, 5, rng)
@@ -130,14 +163,14 @@ def test_categorical_crossentropy_with_soft_targets(rng):
     assert_close(delta, ref_delta, rtol=1e-10)
 
 
-@pytest.mark.parametrize(("loss", "param", "out"), COMBINATIONS[::3] + COMBINATIONS[-2:])
+@pytest.mark.parametrize(("loss", "param", "out"), COMBINATIONS[::3] + COMBINATIONS[-3:])
 def test_no_delta_wanted_gives_the_same_loss(loss, param, out, rng):
     Z, P, Y = block(loss, out, 5, 2, rng)
     (total, _), (ref_total, _) = both(loss, param, out, Z, P, Y, NO_WEIGHTS, delta_scale=0.0)
     assert_close(total, ref_total, rtol=1e-10)
 
 
-@pytest.mark.parametrize(("loss", "param", "out"), COMBINATIONS[::5] + COMBINATIONS[-2:])
+@pytest.mark.parametrize(("loss", "param", "out"), COMBINATIONS[::5] + COMBINATIONS[-3:])
 def test_nan_output_gives_nan_loss(loss, param, out, rng):
     Z, P, Y = block(loss, out, 4, 3, rng)
     Z[2, 1] = np.nan

@@ -26,7 +26,7 @@ import fastnn.reference
 from fastnn.kernels._jit import ROW_BLOCK
 from fastnn.kernels.objective import _loss, _loss_and_gradient
 
-LOSSES = [*REGRESSION_LOSSES, "binary_crossentropy", "categorical_crossentropy"]
+LOSSES = [*REGRESSION_LOSSES, "binary_crossentropy", "categorical_crossentropy", "poisson"]
 NO_WEIGHTS = np.empty(0)
 
 

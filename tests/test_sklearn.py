@@ -241,6 +241,65 @@ def test_warm_start_from_sklearn_weights(regression):
     _weights_agree(ours, theirs, 1e-8)
 
 
+@pytest.fixture(scope="module")
+def counts():
+    """Count data for the Poisson loss: rates e^(0.3 x0 + 0.2), zeros included, and a second
+    output of plain counts."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 4))
+    y = rng.poisson(np.exp(0.3 * X[:, 0] + 0.2))
+    return X, np.c_[y, rng.poisson(2.0, 120)].astype(float)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{}, dict(momentum=0.9, shuffle=True, alpha=1e-3, n_outputs=2)],
+    ids=["plain", "momentum-shuffle-l2-two-outputs"],
+)
+def test_poisson_follows_sklearn_sgd(counts, extra):
+    """loss='poisson' (exp output, half Poisson deviance) takes scikit-learn's steps."""
+    X, Y = counts
+    extra = dict(extra)
+    y = Y if extra.pop("n_outputs", 1) == 2 else Y[:, 0]
+    assert (y == 0).any()
+    settings = dict(PLAIN_SGD, hidden_layer_sizes=(8,), batch_size=32, loss="poisson", **extra)
+    theirs = skl.MLPRegressor(**settings).fit(X, y)
+    ours = MLPRegressor(**settings).fit(X, y)
+    assert ours.out_activation_ == theirs.out_activation_ == "exp"
+    _curves_agree(ours, theirs, 1e-10)
+    _weights_agree(ours, theirs, 1e-10)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-10)
+    assert (ours.predict(X) > 0).all()
+
+
+def test_poisson_lbfgs_matches_sklearn(counts):
+    X, Y = counts
+    settings = dict(
+        solver="lbfgs", hidden_layer_sizes=(5,), loss="poisson", alpha=1e-3, max_iter=50
+    )
+    theirs = skl.MLPRegressor(**settings, random_state=0).fit(X, Y[:, 0])
+    ours = MLPRegressor(**settings, random_state=0).fit(X, Y[:, 0])
+    assert ours.n_iter_ == theirs.n_iter_
+    np.testing.assert_allclose(ours.loss_, theirs.loss_, rtol=1e-9)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-8)
+
+
+def test_poisson_refuses_negative_targets_and_a_changed_loss(counts):
+    X, Y = counts
+    reg = MLPRegressor(loss="poisson")
+    with pytest.raises(ValueError, match=r"loss='poisson' needs non-negative targets.*-1\.0"):
+        reg.fit(X, Y[:, 0] - 1.0)
+    assert not hasattr(reg, "n_iter_") and not hasattr(reg, "coefs_")
+    reg = MLPRegressor(
+        hidden_layer_sizes=(4,), loss="poisson", max_iter=2, warm_start=True, random_state=0
+    )
+    reg.fit(X, Y[:, 0])
+    theta = reg.fastnn_model_.params.copy()
+    with pytest.raises(ValueError, match=r"loss='squared_error'.*'poisson' loss"):
+        reg.set_params(loss="squared_error").fit(X, Y[:, 0])
+    assert np.array_equal(reg.fastnn_model_.params, theta)
+
+
 @pytest.mark.slow_as_python
 def test_lbfgs_matches_sklearn(regression, classification):
     X, Y = regression
@@ -353,13 +412,154 @@ def test_convergence_warning_and_verbose(regression, capsys):
     assert printed[0].startswith("Iteration 1, loss = ") and len(printed) == 3
 
 
+def test_coefs_item_assignment_writes_theta(classification):
+    """coefs_/intercepts_ are lists of θ's views: assigning an item (or a slice) copies into θ,
+    what would change the number of layers is refused, and a copy is a plain list."""
+    X, y = classification
+    clf = MLPClassifier((6,), max_iter=3, random_state=0).fit(X, y)
+    theta = clf.fastnn_model_.params
+    coefs = clf.coefs_
+    assert isinstance(coefs, list) and len(coefs) == 2
+    W = np.arange(18.0).reshape(3, 6) / 100.0
+    clf.coefs_[1] = W.T
+    assert np.shares_memory(clf.coefs_[1], theta)
+    assert np.array_equal(clf.coefs_[1], W.T) and np.array_equal(coefs[1], W.T)
+    clf.intercepts_[-1] = [0.5, -0.5, 0.0]
+    assert np.array_equal(clf.fastnn_model_.biases[1], [0.5, -0.5, 0.0])
+    clf.intercepts_[:1] = [np.ones(6)]
+    assert np.array_equal(clf.fastnn_model_.biases[0], np.ones(6))
+    hidden = np.maximum(X @ clf.coefs_[0] + 1.0, 0.0)
+    logits = hidden @ W.T + [0.5, -0.5, 0.0]
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(
+        clf.predict_proba(X), expected / expected.sum(axis=1, keepdims=True), rtol=1e-12
+    )
+    before = theta.copy()
+    with pytest.raises(ValueError, match=r"coefs_\[1\] must have shape \(6, 3\)"):
+        clf.coefs_[1] = W
+    with pytest.raises(ValueError, match=r"intercepts_\[0\] contains NaN"):
+        clf.intercepts_[0] = np.full(6, np.nan)
+    with pytest.raises(TypeError, match="its length cannot change"):
+        clf.coefs_.append(W)
+    with pytest.raises(TypeError, match="its length cannot change"):
+        del clf.intercepts_[0]
+    with pytest.raises(ValueError, match="holds 2 arrays"):
+        clf.coefs_[:] = [W.T]
+    assert np.array_equal(theta, before)
+    copied = pickle.loads(pickle.dumps(clf.coefs_))
+    assert type(copied) is list and not np.shares_memory(copied[1], theta)
+    assert np.array_equal(copied[1], W.T)
+
+
+def test_weights_assigned_before_fit_follow_sklearn(classification):
+    """As scikit-learn allows: set coefs_ and intercepts_ (item by item) on an unfitted
+    estimator, then partial_fit continues from them, step for step with scikit-learn."""
+    X, y = classification
+    y = y == 1
+    rng = np.random.default_rng(3)
+    coefs = [rng.standard_normal((8, 5)) * 0.3, rng.standard_normal((5, 1)) * 0.3]
+    intercepts = [rng.standard_normal(5) * 0.1, rng.standard_normal(1) * 0.1]
+    settings = dict(PLAIN_SGD, hidden_layer_sizes=(5,), batch_size=50, momentum=0.5)
+    fitted = []
+    for Estimator in (skl.MLPClassifier, MLPClassifier):
+        est = Estimator(**settings)
+        est.coefs_ = [None, None]
+        est.intercepts_ = [None, None]
+        for i in range(2):
+            est.coefs_[i] = coefs[i].copy()
+            est.intercepts_[i] = intercepts[i].copy()
+        # the attributes scikit-learn's continued training reads, as a user sets them
+        est.n_outputs_, est.n_layers_, est.out_activation_ = 1, 3, "logistic"
+        est.n_iter_, est.t_, est.loss_curve_, est.best_loss_ = 0, 0, [], np.inf
+        est._no_improvement_count = 0
+        est.partial_fit(X, y, classes=[False, True])
+        est.partial_fit(X, y)
+        fitted.append(est)
+    theirs, ours = fitted
+    _curves_agree(ours, theirs, 1e-10)
+    _weights_agree(ours, theirs, 1e-10)
+    assert ours.t_ == theirs.t_ == 600
+
+
+def test_weights_assigned_before_fit_predict_and_are_checked(regression):
+    X, Y = regression
+    reg = MLPRegressor(hidden_layer_sizes=(4,))
+    W0, W1 = np.full((8, 4), 0.1), np.full((4, 3), -0.2)
+    reg.coefs_ = [W0, W1]
+    reg.intercepts_ = [np.zeros(4), np.ones(3)]
+    reg.n_features_in_, reg.n_outputs_ = 8, 3
+    expected = np.maximum(X @ W0, 0.0) @ W1 + 1.0
+    np.testing.assert_allclose(reg.predict(X), expected, rtol=1e-12)
+    assert np.shares_memory(reg.coefs_[1], reg.fastnn_model_.params)
+    only_coefs = MLPRegressor(hidden_layer_sizes=(4,))
+    only_coefs.coefs_ = [W0, W1]
+    with pytest.raises(ValueError, match="intercepts_ was not"):
+        _ = only_coefs.fastnn_model_
+    chained = MLPRegressor(hidden_layer_sizes=(4,))
+    chained.coefs_ = [W0, np.zeros((5, 3))]
+    chained.intercepts_ = [np.zeros(4), np.zeros(3)]
+    with pytest.raises(ValueError, match=r"coefs_\[1\] has shape \(5, 3\).*4 inputs"):
+        chained.partial_fit(X, Y)
+    # fit without warm_start starts afresh, as scikit-learn does: the assigned weights go
+    fresh = MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    fresh.coefs_ = [W0, W1]
+    fresh.intercepts_ = [np.zeros(4), np.ones(3)]
+    fresh.fit(X, Y)
+    assert not np.array_equal(fresh.coefs_[0], W0)
+
+
+def test_early_stopping_divergence_matches_sklearn():
+    """Diverging under early stopping (scikit-learn's issue 29504): the validation scores are
+    scikit-learn's, NaN included, and the best epoch's weights come back; fastnn stops at the
+    diverged epoch and warns."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    settings = dict(
+        hidden_layer_sizes=20,
+        activation="identity",
+        solver="sgd",
+        learning_rate_init=1.0,
+        max_iter=20,
+        early_stopping=True,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = skl.MLPRegressor(**settings).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match=r"Training diverged in epoch \d+.*restored"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            ours = MLPRegressor(**settings).fit(X, y)
+    k = ours.n_iter_
+    assert k < theirs.n_iter_ and np.isnan(ours.validation_scores_[-1])
+    assert isinstance(ours.validation_scores_[-1], float) and np.isnan(ours.loss_curve_[-1])
+    np.testing.assert_allclose(ours.validation_scores_, theirs.validation_scores_[:k], rtol=1e-10)
+    assert ours.best_validation_score_ == pytest.approx(theirs.best_validation_score_, rel=1e-10)
+    _weights_agree(ours, theirs, 1e-10)
+    assert np.isfinite(ours.predict(X)).all()
+
+
+def test_early_stopping_split_is_stratified_like_sklearn():
+    """The binary split is stratified on the binarized labels, as in scikit-learn: the same
+    rows are held out, and a class too small to split is named as scikit-learn names it."""
+    X, y = make_classification(200, 6, weights=[0.8], random_state=1)
+    settings = dict(PLAIN_SGD, hidden_layer_sizes=(6,), early_stopping=True, max_iter=8)
+    theirs = skl.MLPClassifier(**settings).fit(X, y)
+    ours = MLPClassifier(**settings).fit(X, y)
+    np.testing.assert_allclose(ours.validation_scores_, theirs.validation_scores_, rtol=1e-12)
+    _weights_agree(ours, theirs, 1e-8)
+    with pytest.raises(ValueError, match=r"Classes with too few members are: \['True'\]"):
+        MLPClassifier(early_stopping=True).fit(X[:4], [0, 0, 0, 1])
+
+
 # --- errors -----------------------------------------------------------------------------------
 
 
 def test_unavailable_and_invalid_options_raise(regression, classification):
     X, Y = regression
-    with pytest.raises(ValueError, match="poisson"):
-        MLPRegressor(loss="poisson").fit(X, Y[:, 0])
+    with pytest.raises(ValueError, match="loss must be 'squared_error' or 'poisson'"):
+        MLPRegressor(loss="absolute_error").fit(X, Y[:, 0])
     with pytest.raises(AttributeError, match="has no attribute 'partial_fit'") as excinfo:
         MLPRegressor(solver="lbfgs").partial_fit(X, Y)
     assert "only available for the stochastic solvers" in str(excinfo.value.__cause__)
@@ -402,8 +602,13 @@ def test_divergence_is_a_value_error(regression):
     reg = MLPRegressor(
         hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=1e3, max_iter=50, random_state=0
     )
-    with pytest.raises(ValueError, match="non-finite parameter weights"):
+    # scikit-learn's sentence first, fastnn's details after it
+    with pytest.raises(ValueError, match="non-finite parameter weights") as excinfo:
         reg.fit(X * 1e3, Y)
+    assert str(excinfo.value).startswith(
+        "Solver produced non-finite parameter weights. The input data may contain large values "
+        "and need to be preprocessed. (fastnn: "
+    )
     assert np.isfinite(reg.fastnn_model_.params).all()
 
 

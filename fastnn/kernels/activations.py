@@ -24,6 +24,7 @@ leaky_relu     z if z > 0 else s·z             1 if a > 0 else s          (s �
 elu            z if z > 0 else α(exp(z) - 1)   1 if a > 0 else a + α      (α > 0)
 softplus       max(z,0) + log1p(exp(-|z|))     -expm1(-a)  (= sigmoid(z))
 softmax        exp(z_j) / Σ_k exp(z_k)         used only fused with cross-entropy
+exp            exp z                           a
 =============  ==============================  ======================================
 """
 
@@ -45,6 +46,8 @@ def _activation_scalar(code, param, z):
         return z if z >= 0.0 else param * np.expm1(z)
     if code == Activation.SOFTPLUS:
         return max(z, 0.0) + np.log1p(np.exp(-abs(z)))
+    if code == Activation.EXP:
+        return np.exp(z)
     return z
 
 
@@ -122,6 +125,8 @@ def _derivative_from_output(code, param, a):
         return 1.0 if a > 0.0 else a + param
     if code == Activation.SOFTPLUS:
         return -np.expm1(-a)
+    if code == Activation.EXP:
+        return a
     return 1.0
 
 

@@ -19,6 +19,15 @@ so they never take ``log(0)``:
   ``lse_i`` the log-sum-exp of row ``i`` (read off the softmax output at the largest logit, so
   no exponential is computed twice); ``∂ℓ_i/∂z_ij = (Σ_k y_ik) p_ij - y_ij``.
 
+``poisson`` (exp output) is fused with its activation too: the half Poisson deviance
+``ℓ = (p - y) + y (log y - z)`` with ``p = e^z`` (``y log y = 0`` at ``y = 0``), whose slope
+``∂ℓ/∂z`` is ``p - y`` as for binary cross-entropy; it takes the logarithm of the target only,
+never of the output. The two share one loop, which sums both losses separately and keeps one
+sum by multiplying them by 1 and 0 (exact, as both are finite for finite logits) instead of
+branching: the training loop inlines this function, and one more branch or flag test in it is
+enough to defeat Numba's pruning of reference counts there (``tests/test_kernel_codegen.py``);
+the cross-entropy's own statement is unchanged, so its rounding is too (``tests/test_golden.py``).
+
 The regression losses (mse, sse, mae, huber) take the derivative with respect to ``p`` and chain
 it through the output activation's derivative.
 """
@@ -26,8 +35,20 @@ it through the output activation's derivative.
 import numpy as np
 
 from .._names import Loss
-from ._jit import _ix, _refs_end_here, jit, jit_inline
+from ._jit import _ix, _refs_end_here, jit, jit_exact, jit_inline
 from .activations import _scale_derivative_rows
+
+
+@jit_exact
+def _half_poisson_deviance(y, z, r):
+    """``y log(y / p) - y + p`` at ``p = e^z``, given ``r = p - y``: ``r + y (log y - z)``, with
+    ``log 1`` standing in for ``log 0`` (``y = 0`` contributes ``p``).
+
+    Compiled without reassociation (see :func:`fastnn.kernels._jit.jit_exact`), so that LLVM,
+    inlining it into the loop it shares with binary cross-entropy, cannot merge its products
+    with that loss's and change the cross-entropy's rounding (``tests/test_golden.py``).
+    """
+    return r + y * (np.log(y + (y == 0.0)) - z)
 
 
 @jit
@@ -72,6 +93,14 @@ def _loss_rows(loss, loss_param, out_code, out_param, P, p_off, Z, Y, sw, rows, 
     """
     weighted = sw.shape[0] > 0
     want_delta = delta_scale != 0.0
+    # poisson shares binary cross-entropy's loop (both from the logits, slope p - y): its code is
+    # mapped onto that loss's and its sum kept by a 0/1 factor, by arithmetic, not by a branch
+    # (see the module docstring)
+    poisson = loss == Loss.POISSON
+    logit_loss = loss - poisson * (Loss.POISSON - Loss.BINARY_CROSSENTROPY)
+    pick_deviance = poisson + 0.0
+    pick_bce = 1.0 - pick_deviance
+    deviances = 0.0
     total = 0.0
     if loss == Loss.CATEGORICAL_CROSSENTROPY:  # row by row: log-sum-exp of each row's logits
         for i in range(rows):
@@ -111,13 +140,15 @@ def _loss_rows(loss, loss_param, out_code, out_param, P, p_off, Z, Y, sw, rows, 
                     r = P[_ix(p_off + q)] - Y[i, j]
                     total += w * abs(r)
                     D[0, _ix(q)] = np.sign(r) * (delta_scale * w)
-            elif loss == Loss.BINARY_CROSSENTROPY:  # from the logit z; the slope is p - y
+            elif logit_loss == Loss.BINARY_CROSSENTROPY:  # or poisson; from the logit z
                 for i in range(rows):
                     w = sw[i] if weighted else 1.0
                     q = i * n + j
                     z = Z[_ix(q)]
                     total += w * (max(z, 0.0) - Y[i, j] * z + np.log1p(np.exp(-abs(z))))
-                    D[0, _ix(q)] = (P[_ix(p_off + q)] - Y[i, j]) * (delta_scale * w)
+                    r = P[_ix(p_off + q)] - Y[i, j]
+                    deviances += w * _half_poisson_deviance(Y[i, j], z, r)
+                    D[0, _ix(q)] = r * (delta_scale * w)
             else:  # Loss.HUBER: quadratic within loss_param of the target, linear beyond
                 for i in range(rows):
                     w = sw[i] if weighted else 1.0
@@ -129,7 +160,10 @@ def _loss_rows(loss, loss_param, out_code, out_param, P, p_off, Z, Y, sw, rows, 
                     else:
                         total += w * loss_param * (abs(r) - 0.5 * loss_param)
                         D[0, _ix(q)] = loss_param * np.sign(r) * (delta_scale * w)
-        if want_delta and loss != Loss.BINARY_CROSSENTROPY:
+        # keep one of the two sums, exactly: the other is finite (for finite logits), times 0
+        total = total * pick_bce + deviances * pick_deviance
+        if want_delta and logit_loss != Loss.BINARY_CROSSENTROPY:
+            # the regression losses' slopes are with respect to p = f(z): chain through f
             # the regression losses' slopes are with respect to p = f(z): chain through f
             _scale_derivative_rows(out_code, out_param, P, p_off, D, 0, rows * n)
     _refs_end_here(P, Z, Y, sw, D)

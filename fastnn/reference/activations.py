@@ -72,6 +72,16 @@ def softplus_derivative(a, param=0.0):
     return -np.expm1(-a)
 
 
+def exp(z, param=0.0):
+    # e^z overflows to inf beyond about 709 (88 in float32): silently, as in the compiled kernel
+    with np.errstate(over="ignore"):
+        return np.exp(z)
+
+
+def exp_derivative(a, param=0.0):
+    return a
+
+
 def softmax(z, param=0.0):
     e = np.exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
@@ -87,4 +97,5 @@ ACTIVATIONS: dict[str, tuple[Callable[..., np.ndarray], Any]] = {
     "elu": (elu, elu_derivative),
     "softplus": (softplus, softplus_derivative),
     "softmax": (softmax, None),  # only as the output of categorical cross-entropy
+    "exp": (exp, exp_derivative),
 }

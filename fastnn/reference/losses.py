@@ -39,6 +39,12 @@ def row_losses_and_gradients(loss, param, out_activation, out_param, y, p, z):
         # -y log σ(z) - (1-y) log(1-σ(z)), from the logits so that it never takes log(0)
         values = np.maximum(z, 0.0) - y * z + np.log1p(np.exp(-np.abs(z)))
         return values.sum(axis=1), p - y
+    if loss == "poisson":
+        # half the Poisson deviance, y log(y / p) - y + p with p = e^z, from the logits: the
+        # logarithm is taken of the targets only (y log y = 0 at y = 0)
+        r = p - y
+        values = r + y * (np.log(np.where(y == 0.0, 1.0, y)) - z)
+        return values.sum(axis=1), r
     if loss == "categorical_crossentropy":
         # -Σ_j y_j log softmax(z)_j = Σ_j y_j (logsumexp(z) - z_j)
         m = z.max(axis=1, keepdims=True)
