@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from types import FrameType
 
 import numpy as np
 
@@ -52,7 +53,7 @@ class TrainingWarning(UserWarning):
 
 def _stacklevel() -> int:
     """The ``stacklevel`` that points a warning at the first caller outside the package."""
-    frame = sys._getframe(1)  # the caller of this function is level 1
+    frame: FrameType | None = sys._getframe(1)  # the caller of this function is level 1
     level = 1
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame = frame.f_back

@@ -38,7 +38,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from itertools import pairwise
-from typing import ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -63,6 +63,11 @@ except ImportError as error:  # pragma: no cover - exercised only without scikit
         "fastnn: install it with `pip install fastnn[sklearn]`"
     ) from error
 
+if TYPE_CHECKING:  # the class _ConcurrentSearch is mixed into (Any: sklearn has no types)
+    from sklearn.model_selection._search import BaseSearchCV as _SearchBase
+else:
+    _SearchBase = object
+
 __all__ = ["GridSearchCV", "RandomizedSearchCV"]
 
 _FIT_AND_SCORE_ARGS = frozenset(inspect.signature(_fit_and_score).parameters)
@@ -71,7 +76,7 @@ _FIT_AND_SCORE_ARGS = frozenset(inspect.signature(_fit_and_score).parameters)
 class _Task(NamedTuple):
     """One (candidate, fold) fit; ``index`` is its place in scikit-learn's order."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # the field shadows tuple.index, which is not used
     candidate: int
     split: int
     parameters: dict
@@ -139,7 +144,9 @@ def _blocks(tasks: list[_Task], n_blocks: int) -> list[list[_Task]]:
     n_blocks = max(1, min(n_blocks, len(ordered)))
     costs = [max(task.cost, 1.0) for task in ordered]
     target = sum(costs) / n_blocks
-    blocks, current, total = [], [], 0.0
+    blocks: list[list[_Task]] = []
+    current: list[_Task] = []
+    total = 0.0
     for task, cost in zip(ordered, costs, strict=True):
         current.append(task)
         total += cost
@@ -456,8 +463,10 @@ class _Evaluation:
 # --- the estimators ---------------------------------------------------------------------------
 
 
-class _ConcurrentSearch:
+class _ConcurrentSearch(_SearchBase):
     """What :class:`GridSearchCV` and :class:`RandomizedSearchCV` add to scikit-learn's."""
+
+    client: Any  # None, a scheduler address or a distributed.Client: set by the subclasses
 
     def __sklearn_clone__(self):
         # a dask Client is a handle to share, not state to deep-copy

@@ -17,6 +17,7 @@ every line of it and differ only in the network underneath.
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import numpy as np
 
@@ -150,19 +151,24 @@ class ClassifierBase:
 
     @property
     def n_classes_(self) -> int:
-        self._check_fitted()
-        return len(self.classes_)
+        return len(self._fitted()[1])
 
     @property
     def history_(self):
-        self._check_fitted()
-        return self.model.history_
+        return self._fitted()[0].history_
 
     def _check_fitted(self) -> None:
-        if self.model is None:
+        self._fitted()
+
+    def _fitted(self) -> tuple[Any, np.ndarray]:
+        """``(model, classes_)``; NotFittedError before :meth:`fit` (which sets both)."""
+        model, classes = self.model, self.classes_
+        if model is None:
             raise NotFittedError(
                 f"this {type(self).__name__} is not fitted yet: call fit(X, y) first"
             )
+        assert classes is not None  # fit sets classes_ together with model
+        return model, classes
 
     def _class_indices(self, labels, classes, argument: str) -> np.ndarray:
         """Index into ``classes`` of every label; unknown labels raise ValueError."""
@@ -331,9 +337,9 @@ class ClassifierBase:
             Column ``j`` is the probability of ``classes_[j]``; rows sum to 1. For two classes
             the columns are ``[1 - p, p]`` with ``p`` the network's sigmoid output.
         """
-        self._check_fitted()
-        out = self.model.predict(X)
-        if len(self.classes_) > 2:
+        model, classes = self._fitted()
+        out = model.predict(X)
+        if len(classes) > 2:
             return out
         p = out[..., 0]
         return np.stack([1.0 - p, p], axis=-1)
@@ -341,8 +347,7 @@ class ClassifierBase:
     def decision_function(self, X) -> np.ndarray:
         """The output layer's logits: shape (n_samples,) for two classes (the log-odds of
         ``classes_[1]``), (n_samples, n_classes) otherwise."""
-        self._check_fitted()
-        model = self.model
+        model, classes = self._fitted()
         single = np.ndim(X) == 1
         rows = check_X(
             np.reshape(as_float_array(X, "X", self.dtype), (1, -1)) if single else X,
@@ -351,13 +356,14 @@ class ClassifierBase:
         )
         below = model.layer_outputs(rows)[-2] if len(model.layer_sizes) > 2 else rows
         z = below @ model.weights[-1] + model.biases[-1]
-        if len(self.classes_) == 2:
+        if len(classes) == 2:
             z = z[:, 0]
         return z[0] if single else z
 
     def predict(self, X) -> np.ndarray:
         """The most probable class of each row, as one of the original labels."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=-1)]
+        proba = self.predict_proba(X)  # NotFittedError first, as before
+        return self._fitted()[1][np.argmax(proba, axis=-1)]
 
     def score(self, X, y, sample_weight=None) -> float:
         """Accuracy: the (weighted) fraction of rows whose predicted label equals ``y``."""
@@ -390,7 +396,7 @@ class ClassifierBase:
         return y
 
     def __repr__(self) -> str:
-        fitted = "" if self.model is None else f", classes={len(self.classes_)}"
+        fitted = "" if self.model is None else f", classes={self.n_classes_}"
         return (
             f"{type(self).__module__.split('.')[0]}.{type(self).__name__}("
             f"hidden_layer_sizes={self.hidden_layer_sizes}, activation={self.activation!r}, "

@@ -249,13 +249,13 @@ def train(
             orders[:] = rows
             return generator.permuted(orders, axis=1, out=orders)
 
-    owned = progress is not None and progress is not verbose  # made here: closed here
+    owned = progress if progress is not verbose else None  # made here: closed here
     try:
         history = _run(model, X, Y, sw, config, epochs, shuffle and config.batch_size < n, draw,
                        validation, state, progress, callback)  # fmt: skip
     finally:
-        if owned:
-            progress.close()
+        if owned is not None:
+            owned.close()
     return TrainResult(history, state)
 
 

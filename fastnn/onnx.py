@@ -219,7 +219,7 @@ class _Network:
     """A dense network read from a model's public attributes."""
 
     weights: tuple  # W_k, shape (n_k, n_k+1)
-    biases: tuple  # b_k, or None for a network without biases
+    biases: tuple | None  # b_k, or None for a network without biases
     activations: tuple  # (name, parameter) per layer
     dtype: np.dtype
 
@@ -381,15 +381,15 @@ def _build(onnx, export: _Export, opset: int):
     if head in ("values", "values_1d"):
         if head == "values_1d":
             out = g.node("Reshape", [out, g.constant(np.array([-1], dtype=np.int64), "shape")])
-            shape = ["N"]
+            shape: list[str | int] = ["N"]
         else:
             shape = ["N", network.n_outputs]
         g.node("Identity", [out], output="variable")
         outputs = [helper.make_tensor_value_info("variable", float_type, shape)]
     else:
         if head == "binary":  # [1 - p, p], as predict_proba returns them
-            probabilities = [g.node("Sub", [g.scalar(1.0), out]), out]
-            probabilities = g.node("Concat", probabilities, axis=1)
+            pair = [g.node("Sub", [g.scalar(1.0), out]), out]
+            probabilities = g.node("Concat", pair, axis=1)
         else:
             probabilities = out
         g.node("Identity", [probabilities], output="probabilities")
@@ -403,6 +403,7 @@ def _build(onnx, export: _Export, opset: int):
             # is classes[1] exactly when p > 0.5, scikit-learn's threshold)
             index = g.node("ArgMax", [probabilities], axis=1, keepdims=0, select_last_index=0)
             labels = export.labels
+            assert labels is not None  # the binary and multiclass heads always carry labels
             g.node("Gather", [g.constant(labels, "classes"), index], output="label", axis=0)
             label_type = (
                 TensorProto.STRING
