@@ -195,6 +195,10 @@ def _softmax(g: _Graph, z: str, param: float) -> str:
     return g.node("Softmax", [z], axis=-1)
 
 
+def _exp(g: _Graph, z: str, param: float) -> str:
+    return g.node("Exp", [z])  # the output of the poisson loss
+
+
 #: fastnn activation name → a function ``(graph, input name, parameter) -> output name`` that adds
 #: the nodes computing it. A new activation in :data:`fastnn._names.ACTIVATION_NAMES` (hidden or
 #: output: an exponential output for a Poisson loss would be ``lambda g, z, p: g.node("Exp",
@@ -208,6 +212,7 @@ ACTIVATIONS: dict[str, Callable[[_Graph, str, float], str]] = {
     "elu": _elu,
     "softplus": _softplus,
     "softmax": _softmax,
+    "exp": _exp,
 }
 
 

@@ -438,6 +438,30 @@ def test_sklearn_regressor(ort, dtype, activation, n_outputs):
     assert_close(out, expected, RTOL[np.dtype(dtype)], "regressor")
 
 
+@IMPLEMENTATIONS
+@DTYPES
+def test_poisson_network_exp_output(ort, nn, dtype):
+    """A network trained on counts (exp output, poisson loss): the graph ends in Exp."""
+    net = _random_net(nn, (4, 8, 2), ["tanh", "exp"], "poisson", dtype, True, seed=5)
+    X = np.random.default_rng(3).standard_normal((40, 4)).astype(dtype)
+    (out,) = run(ort, fastnn.to_onnx(net), X)
+    assert (out > 0).all()
+    assert_close(out, net.predict(X), RTOL[net.dtype], "poisson network")
+
+
+@DTYPES
+def test_sklearn_poisson_regressor(ort, dtype):
+    sk = _sklearn()
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((60, 5)).astype(dtype)
+    y = rng.poisson(np.exp(0.3 * X[:, 0])).astype(float)
+    reg = sk.MLPRegressor(hidden_layer_sizes=(8,), loss="poisson", max_iter=15, random_state=0)
+    _fit_quietly(reg, X, y)
+    (out,) = run(ort, fastnn.to_onnx(reg), X)
+    assert reg.out_activation_ == "exp"
+    assert_close(out, reg.predict(X), RTOL[np.dtype(dtype)], "poisson regressor")
+
+
 def test_sklearn_export_follows_the_fitted_network_not_a_later_set_params(ort):
     sk = _sklearn()
     rng = np.random.default_rng(0)
