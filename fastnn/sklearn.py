@@ -77,6 +77,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, replace
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 
@@ -499,8 +500,12 @@ class _BaseMLP(BaseEstimator):
             parts += [coef.astype(dtype, copy=False).ravel(), intercept.astype(dtype, copy=False)]
         self._build_model(layer_units, self.out_activation_, dtype, np.concatenate(parts))
         if self.solver in _STOCHASTIC_SOLVERS:
-            self.loss_curve_ = []
+            self.loss_curve_: list[float] = []
             self._no_improvement_count = 0
+            # None or a value, as scikit-learn sets them, by solver and early stopping
+            self.validation_scores_: Any
+            self.best_validation_score_: Any
+            self.best_loss_: Any
             if self.early_stopping:
                 self.validation_scores_ = []
                 self.best_validation_score_ = -np.inf
@@ -613,7 +618,7 @@ class _BaseMLP(BaseEstimator):
             y_val = self._validation_targets(Y_val)
         else:
             X_train, Y_train, sw_train = X, Y, sample_weight
-            X_val = y_val = sw_val = None
+            X_val = y_val = sw_val = None  # type: ignore[assignment]  # no validation split
         n_samples = X_train.shape[0]
         if self.batch_size == "auto":
             batch_size = min(200, n_samples)
