@@ -573,27 +573,17 @@ class MLPBase:
             raise TypeError(f"callback must be callable, got {type(callback).__name__}")
         keep_optimizer_state = check_bool(keep_optimizer_state, "keep_optimizer_state")
         rng = self._rng if seed is None else as_rng(seed, "seed")
-        self._validation(validation_data)  # checked before anything changes
+        validation = self._validation(validation_data)  # checked before anything changes
         previous = self._optimizer_state
         if keep_optimizer_state and previous is not None and previous.optimizer == optimizer:
             state = previous
         else:
             state = engine.OptimizerState.fresh(optimizer, self.n_params, self._spec.dtype)
         self._optimizer_state = state
-        result = engine.train(
-            self,
-            X,
-            Y,
-            config,
-            epochs,
-            sample_weight=None if sw.shape[0] == 0 else sw,
-            validation_data=validation_data,
-            shuffle=bool(shuffle),
-            rng=rng,
-            state=state,
-            verbose=verbose,
-            callback=callback,
-        )
+        result = engine._train_data(  # engine.train, on the data checked above
+            self, X, Y, sw, validation, config, epochs, shuffle=bool(shuffle), rng=rng,
+            permutation=None, state=state, verbose=verbose, callback=callback,
+        )  # fmt: skip
         warn_if_unhealthy(self, X, result.history, learning_rate)
         return result.history.loss
 

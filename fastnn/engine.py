@@ -214,7 +214,18 @@ def train(
         If a loss or parameter became NaN or infinite; θ is restored to the last finite epoch.
     """
     X, Y, sw = model._data(X, y, sample_weight)
-    validation = model._validation(validation_data)
+    return _train_data(
+        model, X, Y, sw, model._validation(validation_data), config, epochs, shuffle=shuffle,
+        rng=rng, permutation=permutation, state=state, verbose=verbose, callback=callback,
+    )  # fmt: skip
+
+
+def _train_data(
+    model, X, Y, sw, validation, config, epochs, *, shuffle, rng, permutation, state, verbose,
+    callback,
+) -> TrainResult:  # fmt: skip
+    """:func:`train` on data the model has already checked and converted (``model._data``,
+    ``model._validation``): what :meth:`fastnn.MLP.fit` calls, so its data is checked once."""
     n = X.shape[0]
     lookup_name(_names.OPTIMIZERS, config.optimizer, "config.optimizer")
     lookup_name(_names.SCHEDULES, config.schedule, "config.schedule")
