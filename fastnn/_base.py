@@ -297,6 +297,8 @@ class MLPBase:
             and X.flags.carray
         ):
             out = self._predict_rows(X)
+            if self._predict_checks_output:
+                return out
             if X.shape[0] == 1:  # inline check_output's cheap test (one row served at a time)
                 try:
                     total = math.fsum(out.flat)
@@ -312,7 +314,7 @@ class MLPBase:
                     f"X is 1-D with {array.shape[0]} values, read as one sample, but the network "
                     f"expects {n_in} inputs; pass a 2-D array (n_samples, {n_in}) for many rows"
                 )
-            return check_output(self._predict_rows(array.reshape(1, n_in)))[0]
+            return self._checked_output(self._predict_rows(array.reshape(1, n_in)))[0]
         if array.ndim != 2:
             raise ValueError(
                 f"X must be 1-D (one sample) or 2-D, got {array.ndim}-D shape {array.shape}"
@@ -324,7 +326,13 @@ class MLPBase:
                 f"X has {array.shape[1]} features per row but the network expects {n_in} "
                 f"(layer_sizes[0])"
             )
-        return check_output(self._predict_rows(array))
+        return self._checked_output(self._predict_rows(array))
+
+    #: Whether ``_predict_rows`` refuses overflowed outputs itself.
+    _predict_checks_output = False
+
+    def _checked_output(self, out: np.ndarray) -> np.ndarray:
+        return out if self._predict_checks_output else check_output(out)
 
     def layer_outputs(self, X) -> list[np.ndarray]:
         """The output of every layer for the rows of ``X``, input layer excluded.

@@ -594,11 +594,16 @@ def check_output(out: np.ndarray) -> np.ndarray:
             return out
     if not np.isfinite(out).all():
         row = int(np.flatnonzero(~np.isfinite(out).all(axis=-1))[0]) if out.ndim == 2 else 0
-        raise ValueError(
-            f"X overflowed the network: its values are too large (the outputs for row {row} are "
-            f"NaN or infinite although X is finite); scale the inputs (e.g. standardise X)"
-        )
+        raise overflow_error(row)
     return out
+
+
+def overflow_error(row: int) -> ValueError:
+    """The error for outputs of ``row`` that are NaN or infinite although its inputs are finite."""
+    return ValueError(
+        f"X overflowed the network: its values are too large (the outputs for row {row} are "
+        f"NaN or infinite although X is finite); scale the inputs (e.g. standardise X)"
+    )
 
 
 # --- the tutorial classes -------------------------------------------------------------------------

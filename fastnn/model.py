@@ -6,6 +6,7 @@ import numpy as np
 
 from . import _io
 from ._base import MLPBase
+from ._validation import overflow_error
 from .kernels._aot import (
     _add_l2_call,
     _layer_outputs,
@@ -52,9 +53,14 @@ class MLP(MLPBase):
     """
     )
 
+    #: The kernel reports overflowed outputs itself (see :func:`fastnn.kernels.predict._predict`).
+    _predict_checks_output = True
+
     def _predict_rows(self, X: np.ndarray) -> np.ndarray:
         out = np.empty((X.shape[0], self._spec.sizes[-1]), dtype=self._spec.dtype)
         bad = _predict(self._theta, self._net, self._netf, X, out)
+        if bad >= X.shape[0]:
+            raise overflow_error(bad - X.shape[0])
         if bad >= 0:
             raise ValueError(
                 f"X contains NaN or infinity (first in row {bad}); remove or impute those values"

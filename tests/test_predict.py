@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from conftest import ACTIVATIONS, assert_close
 
+import fastnn
 import fastnn.reference
 from fastnn.kernels._jit import ROW_BLOCK
 from fastnn.kernels.predict import _layer_outputs, _predict
@@ -117,3 +118,20 @@ def test_large_inputs(rng):
     comp, bad = predict(model, X)
     assert bad == -1
     assert_close(comp, ref, rtol=1e-10)
+
+
+def test_overflowed_outputs_are_reported_after_the_rows(rng):
+    """Finite inputs whose outputs overflow: the kernel returns ``n + i`` for the first such row
+    ``i`` (bad inputs, reported as ``i``, take precedence)."""
+    model = model_for((2, 3, 1), "identity")
+    model.params[:] *= 1e60
+    X = rng.standard_normal((ROW_BLOCK + 20, 2))
+    X[ROW_BLOCK + 3] = 1e250  # identity layers: 1e60 * 1e60 * 1e250 overflows to inf
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert predict(model, X)[1] == X.shape[0] + ROW_BLOCK + 3
+        with_nan = X.copy()
+        with_nan[5, 0] = np.nan
+        assert predict(model, with_nan)[1] == 5
+    compiled = fastnn.MLP((2, 3, 1), "identity", seed=0, params=model.params)
+    with pytest.raises(ValueError, match=rf"overflowed the network.*row {ROW_BLOCK + 2}\b"):
+        compiled.predict(X[1:])

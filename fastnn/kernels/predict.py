@@ -39,7 +39,9 @@ def _load_rows(acts, X, start, rows):
 
 @jit
 def _predict(theta, net, netf, X, out):
-    """``out = network(X)``; returns the index of the first row holding NaN/inf, or -1."""
+    """``out = network(X)``; returns -1, or ``i`` when row ``i`` of ``X`` is the first to hold
+    NaN/inf, or ``n + i`` when the inputs are finite and the outputs of row ``i`` are the first
+    that are not (the network overflowed)."""
     L = _n_layers(net)
     n_out = _size(net, L)
     n = X.shape[0]
@@ -47,6 +49,7 @@ def _predict(theta, net, netf, X, out):
     acts, offsets, zout = _workspace(theta, net, cap)
     p_off = offsets[L]
     bad = -1
+    overflow = -1
     for block in range((n + cap - 1) // cap):
         start = block * cap
         rows = min(cap, n - start)
@@ -56,7 +59,12 @@ def _predict(theta, net, netf, X, out):
         _forward(theta, net, netf, acts, offsets, zout, rows)
         for i in range(rows):
             for j in range(n_out):
-                out[_ix(start + i), j] = acts[_ix(p_off + i * n_out + j)]
+                value = acts[_ix(p_off + i * n_out + j)]
+                out[_ix(start + i), j] = value
+                if overflow < 0 and not np.isfinite(value):
+                    overflow = start + i
+    if bad < 0 and overflow >= 0:
+        return n + overflow
     return bad
 
 
