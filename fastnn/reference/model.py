@@ -13,7 +13,7 @@ import numpy as np
 from .. import _io
 from .._base import MLPBase
 from .._names import Status
-from . import activations, losses, optimizers, regularization, schedules
+from . import activations, losses, optimizers, regularization, schedules, stopping
 
 
 class MLP(MLPBase):
@@ -177,7 +177,7 @@ class MLP(MLPBase):
                 theta[:], state[:], counters[:] = saved
                 raise
             epoch_loss = epoch_sum if sum_loss else epoch_sum / epoch_weight
-            finite = finite and np.isfinite(epoch_loss) and np.isfinite(theta).all()
+            finite = finite and stopping.all_finite(theta, epoch_loss)
             val_loss = 0.0
             if finite and X_val.shape[0]:
                 val_loss = self._loss_value(X_val, Y_val, sw_val, config.loss_scale)
@@ -192,16 +192,11 @@ class MLP(MLPBase):
                 full_hist[epoch // config.loss_every] = self._loss_value(
                     X, Y, sw, config.loss_scale
                 )
-            if config.patience:
-                monitored = val_loss if X_val.shape[0] else epoch_loss
-                if monitored < es[0] - config.tol:
-                    es[:] = monitored, epoch, 0
-                    best_theta[:] = theta
-                else:
-                    es[2] += 1
-                    if es[2] >= config.patience:
-                        theta[:] = best_theta
-                        return Status.EARLY_STOP, epoch - first + 1
+            monitored = val_loss if X_val.shape[0] else epoch_loss
+            if config.patience and stopping.early_stopping(
+                es, monitored, epoch, config.tol, config.patience, theta, best_theta
+            ):
+                return Status.EARLY_STOP, epoch - first + 1
         return Status.OK, count
 
 
