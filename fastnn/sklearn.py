@@ -107,7 +107,7 @@ from ._validation import (
     is_int,
     is_real,
 )
-from .engine import OptimizerState, TrainConfig, TrainingDiverged, objective, train
+from .engine import OptimizerState, Progress, TrainConfig, TrainingDiverged, objective, train
 from .model import MLP
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -634,6 +634,31 @@ class _BaseMLP(BaseEstimator):
         config = self._train_config(batch_size, optimizer.learning_rate)
         model = self._model
         self.n_iter_ = 0  # scikit-learn counts the epochs of this call only
+        # verbose=1 (or True): a progress bar on stderr over all the epochs of this call;
+        # verbose >= 2: scikit-learn's own lines ("Iteration N, loss = ...") on stdout
+        progress = (
+            Progress(1, total=self.max_iter, desc=type(self).__name__)
+            if int(self.verbose) == 1
+            else None
+        )
+        try:
+            self._train_epochs(
+                model, X_train, Y_train, sw_train, config, rng, early_stopping, incremental,
+                (X_val, y_val, sw_val), n_samples, progress,
+            )  # fmt: skip
+        finally:
+            if progress is not None:
+                progress.close()
+        if early_stopping:
+            model.params[:] = self._best_theta
+
+    def _train_epochs(
+        self, model, X_train, Y_train, sw_train, config, rng, early_stopping, incremental,
+        validation, n_samples, progress,
+    ) -> None:  # fmt: skip
+        """The epochs of one ``fit``/``partial_fit`` call, in kernel calls as long as
+        scikit-learn's bookkeeping allows (:meth:`_epochs_per_call`)."""
+        optimizer = self._optimizer
         remaining = self.max_iter
         stop = False
         while remaining > 0 and not stop:
@@ -655,6 +680,7 @@ class _BaseMLP(BaseEstimator):
                     shuffle=self.shuffle,
                     permutation=rng.permutation,
                     state=optimizer.state,
+                    verbose=0 if progress is None else progress,
                 ).history.loss
             except TrainingDiverged as error:
                 for loss in error.history.loss:
@@ -675,19 +701,16 @@ class _BaseMLP(BaseEstimator):
                 history = model.history_
                 for loss in [] if history is None else history.loss:
                     self._end_epoch(float(loss), n_samples, early_stopping, incremental, None)
-                warnings.warn("Training interrupted by user.", stacklevel=4)
+                warnings.warn("Training interrupted by user.", stacklevel=5)
                 break
             optimizer.fresh = False
             remaining -= count
-            validation = (X_val, y_val, sw_val)
             for loss in losses:
                 stop = self._end_epoch(
                     float(loss), n_samples, early_stopping, incremental, validation
                 )
                 if stop:
                     break
-        if early_stopping:
-            model.params[:] = self._best_theta
 
     def _diverged_epoch(self, n_samples) -> None:
         """Record an early-stopping epoch in which training diverged, as scikit-learn does: its
@@ -711,7 +734,7 @@ class _BaseMLP(BaseEstimator):
             f"weights were restored to {restored}. The input data may contain large values and "
             "need to be preprocessed, or learning_rate_init is too large.",
             ConvergenceWarning,
-            stacklevel=5,
+            stacklevel=6,
         )
 
     def _epochs_per_call(self, early_stopping, incremental, remaining) -> int:
@@ -734,6 +757,11 @@ class _BaseMLP(BaseEstimator):
             return remaining
         return max(1, min(remaining, int(self.n_iter_no_change) + 1 - self._no_improvement_count))
 
+    @property
+    def _prints_lines(self) -> bool:
+        """scikit-learn's per-epoch lines: with ``verbose >= 2`` (1 shows a progress bar)."""
+        return int(self.verbose) >= 2
+
     def _end_epoch(self, loss, n_samples, early_stopping, incremental, validation) -> bool:
         """scikit-learn's bookkeeping after one epoch; True when training must stop."""
         optimizer = self._optimizer
@@ -741,7 +769,7 @@ class _BaseMLP(BaseEstimator):
         self.loss_ = loss / self._loss_divisor
         self.t_ += n_samples
         self.loss_curve_.append(self.loss_)
-        if self.verbose:
+        if self._prints_lines:
             print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
         if validation is None:  # an epoch that was cut short by an error or an interrupt
             return True
@@ -758,12 +786,12 @@ class _BaseMLP(BaseEstimator):
             )
             adaptive = self.solver == "sgd" and self.learning_rate == "adaptive"
             if not adaptive or optimizer.learning_rate <= 1e-6:
-                if self.verbose:
+                if self._prints_lines:
                     extra = " Learning rate too small." if adaptive else ""
                     print(msg + extra + " Stopping.")
                 return True
             self._set_learning_rate(optimizer, optimizer.learning_rate / 5.0)
-            if self.verbose:
+            if self._prints_lines:
                 print(msg + f" Setting learning rate to {optimizer.learning_rate:f}")
             self._no_improvement_count = 0
         if incremental:
@@ -773,7 +801,7 @@ class _BaseMLP(BaseEstimator):
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=5,
+                stacklevel=6,
             )
         return False
 
@@ -781,7 +809,7 @@ class _BaseMLP(BaseEstimator):
         if early_stopping:
             score = self._score(X_val, y_val, sw_val)
             self.validation_scores_.append(score)
-            if self.verbose:
+            if self._prints_lines:
                 print(f"Validation score: {score:f}")
             if score < self.best_validation_score_ + self.tol:
                 self._no_improvement_count += 1

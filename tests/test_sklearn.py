@@ -404,12 +404,19 @@ def test_sparse_input_equals_dense(classification):
 
 
 def test_convergence_warning_and_verbose(regression, capsys):
+    """verbose >= 2 prints scikit-learn's line per epoch; verbose=1 (True) shows a progress bar
+    on stderr instead, and prints nothing on stdout."""
     X, Y = regression
     with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(3\)") as record:
-        MLPRegressor(hidden_layer_sizes=(4,), max_iter=3, verbose=True).fit(X, Y)
+        MLPRegressor(hidden_layer_sizes=(4,), max_iter=3, verbose=2).fit(X, Y)
     assert record[0].filename == __file__  # the warning points at the caller's fit
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].startswith("Iteration 1, loss = ") and len(printed) == 3
+    with pytest.warns(ConvergenceWarning):
+        MLPRegressor(hidden_layer_sizes=(4,), max_iter=3, verbose=True).fit(X, Y)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "MLPRegressor" in captured.err and "3/3" in captured.err
 
 
 def test_coefs_item_assignment_writes_theta(classification):
