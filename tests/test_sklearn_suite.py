@@ -59,6 +59,11 @@ SLOW_WITHOUT_JIT = {
 }
 NO_JIT = os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0")
 
+#: The whole upstream module is left out of the coverage run (10 of that run's 15 slowest tests
+#: were upstream ones): it runs in full with the compiled kernels, and tests/test_sklearn.py covers
+#: the same code of fastnn.sklearn as Python.
+pytestmark = pytest.mark.slow_as_python
+
 
 @pytest.fixture(autouse=True)
 def _fastnn_estimators(monkeypatch):
