@@ -52,7 +52,6 @@ which also installs onnxruntime to run the graphs); ``import fastnn`` never impo
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import sys
@@ -445,32 +444,7 @@ def _write_atomically(path, data: bytes) -> None:
     destination = _io._destination(path)
     if os.path.isdir(destination):
         raise IsADirectoryError(errno.EISDIR, "path is a directory; give a file name", path)
-    directory = os.path.dirname(os.path.abspath(destination))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(
-            errno.ENOENT, f"cannot write path: its directory {directory!r} does not exist", path
-        )
-    name = os.path.basename(destination)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    while True:
-        tmp = os.path.join(directory, _io._temporary_name(name))
-        try:
-            fd = os.open(tmp, flags, 0o666)
-            break
-        except FileExistsError:  # pragma: no cover - 48 random bits collided
-            continue
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, destination)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _io._fsync_directory(directory)
-    _io._remove_stale_temporaries(directory, name)
+    _io._write_atomically(path, destination, data)
 
 
 def to_onnx(model, path=None, *, opset=None):
