@@ -14,11 +14,20 @@ Training runs in chunks of epochs, each one call of the compiled loop, so that a
 KeyboardInterrupt is honoured between chunks (a compiled loop cannot be interrupted): θ then
 keeps the last completed epoch's values and ``model.history_`` the completed epochs.
 
+Chunks are sized by measured time, whatever the network: each aims at about
+:data:`CHUNK_SECONDS` at the rate the chunks before it ran (seconds per epoch, clock time), and
+holds at most :data:`CHUNK_GROWTH` times the epochs of the one before, so Ctrl-C is honoured
+within about that long. The first chunk, before anything is measured, is sized from a
+deliberately pessimistic estimate of an epoch's cost (rows, steps, layers, units and
+parameters), so it is short on a slow machine too while a short fit of a tiny network still
+runs in one call. One epoch is the smallest chunk: a network whose epoch takes longer than that
+is interrupted only when the epoch ends.
+
 Between chunks the engine can report progress (``verbose=``, see :class:`Progress`) and call a
-``callback(history)`` that may stop training. With either on, chunks are sized by time — the
-first is one epoch, later ones about :data:`CHUNK_SECONDS` long — instead of by work alone.
-Chunking never changes the arithmetic: the same epochs run with the same row orders, so θ and
-the history are bit-identical with and without progress or a callback.
+``callback(history)`` that may stop training; with either on, the first chunk is one epoch.
+Chunking never changes the arithmetic: the same epochs run with the same row orders, so θ, the
+history and the state of the model's random generator are bit-identical however the epochs were
+chunked, with and without progress or a callback.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -51,15 +60,41 @@ __all__ = [
     "train",
 ]
 
-#: A training call hands the kernel about this many row×parameter units of work at a time, so a
-#: KeyboardInterrupt is honoured within a fraction of a second while tiny networks still run
-#: many epochs per call.
-CHUNK_WORK = 50_000_000
+#: A chunk of epochs (one call of the compiled loop) aims at about this many seconds of training,
+#: at the rate measured on the chunks before it: a KeyboardInterrupt waits at most for the chunk
+#: that is running, and a progress bar updates several times a second.
+CHUNK_SECONDS = 0.15
+#: A chunk holds at most this many times the epochs of the one before, so that one chunk that ran
+#: fast (a quiet moment of the machine, a noisy clock) cannot make the next one long.
+CHUNK_GROWTH = 4
 #: At most this many permutation entries are drawn ahead (bounds the memory of shuffling).
 CHUNK_PERMUTATION_ENTRIES = 4_000_000
-#: With progress or a callback on, a chunk aims at about this many seconds of training, so a
-#: progress bar updates several times a second (chunks still respect ``CHUNK_WORK``).
-CHUNK_SECONDS = 0.15
+
+
+class _EpochCost(NamedTuple):
+    """Seconds per unit of an epoch's work, to size a run's first chunk before any is measured."""
+
+    row_param: float  # per row and parameter: the products forward and backward
+    row_unit: float  # per row and unit: activations and their derivatives
+    row: float  # per row: shuffling, gathering, the loss
+    step_layer: float  # per optimizer step and layer: the calls of a step
+    step_param: float  # per step and parameter: the update
+    evaluation: float  # per evaluation of a loss outside the steps (validation, ``loss_every``)
+    epoch: float  # per epoch: the schedule, the bookkeeping
+
+
+#: Pessimistic on purpose: 2–60× (mostly 4–10×) what the compiled kernels take on the project's
+#: 2-CPU benchmark machine over shapes from the 2-2-1 tutorial network to 784-1024-1024-10, so a
+#: first chunk aimed at :data:`CHUNK_SECONDS` is short on a slower machine too; yet the tutorial
+#: fits stay one call each (the 2-2-1 network's 1000 epochs are estimated at 16 µs an epoch,
+#: about 0.7 µs measured: a first chunk of 9,559 epochs).
+EPOCH_COST = _EpochCost(
+    row_param=2e-9, row_unit=4e-8, row=1e-7, step_layer=1.5e-6, step_param=4e-9,
+    evaluation=5e-6, epoch=2e-6,
+)  # fmt: skip
+
+#: The clock chunks are timed by (a module attribute, so tests can replace it).
+_clock = time.perf_counter
 
 
 @dataclass
@@ -181,10 +216,13 @@ def train(
         Visit the rows in a new order each epoch (ignored for full-batch training).
     rng : numpy Generator, optional
         Draws the row orders: the same as ``rng.permutation(n)`` once per epoch, drawn for a
-        chunk of epochs in one call; default: the model's generator.
+        chunk of epochs in one call, and left as after one such call per epoch trained (also
+        when training stops early); default: the model's generator.
     permutation : callable, optional
         ``permutation(n)`` returns the row order of the next epoch; replaces ``rng`` (for callers
-        with a shuffling stream of their own, such as scikit-learn's).
+        with a shuffling stream of their own, such as scikit-learn's). It is called for a chunk
+        of epochs at a time, so a run that stops early (early stopping, divergence, an
+        interrupt) may have called it for epochs that did not run.
     state : OptimizerState, optional
         Continue from this state (updated in place) instead of a fresh one. It must belong to
         ``config.optimizer`` and have ``model.n_params`` columns.
@@ -240,34 +278,109 @@ def _train_data(
             f"parameters; this run uses {config.optimizer!r} on {model.n_params}"
         )
     if permutation is not None:
-
-        def draw(count):
-            orders = np.ascontiguousarray(
-                np.stack([np.asarray(permutation(n)) for _ in range(count)]), dtype=np.int64
-            )
-            # the kernels index rows by these without bounds checks
-            if orders.shape != (count, n) or orders.min() < 0 or orders.max() >= n:
-                raise ValueError(f"permutation({n}) must return {n} row indices in 0 … {n - 1}")
-            return orders
+        orders: _RowOrders = _CalledOrders(permutation, n)
     else:
-        generator = rng if rng is not None else model._rng
-        rows = np.arange(n, dtype=np.int64)
-
-        def draw(count):
-            # one call for the orders of ``count`` epochs: numpy shuffles each row in turn as
-            # permutation(n) does, so the orders are the same bits as ``count`` calls of it
-            orders = np.empty((count, n), dtype=np.int64)  # C order, as the kernels read it
-            orders[:] = rows
-            return generator.permuted(orders, axis=1, out=orders)
-
+        orders = _GeneratorOrders(rng if rng is not None else model._rng, n)
     owned = progress if progress is not verbose else None  # made here: closed here
     try:
-        history = _run(model, X, Y, sw, config, epochs, shuffle and config.batch_size < n, draw,
+        history = _run(model, X, Y, sw, config, epochs, shuffle and config.batch_size < n, orders,
                        validation, state, progress, callback)  # fmt: skip
     finally:
         if owned is not None:
             owned.close()
     return TrainResult(history, state)
+
+
+class _RowOrders:
+    """The row orders of a run's shuffled epochs, drawn a chunk at a time."""
+
+    def draw(self, count: int) -> np.ndarray:  # pragma: no cover - abstract
+        """The orders of the next ``count`` epochs: an int64 array of shape ``(count, n)``."""
+        raise NotImplementedError
+
+    def used(self, count: int) -> None:
+        """Only the first ``count`` orders of the last :meth:`draw` were trained on: leave the
+        stream as if only those had been drawn, where it can be. Idempotent until the next
+        draw."""
+
+
+class _GeneratorOrders(_RowOrders):
+    """Orders from a numpy Generator, the same bits as one ``permutation(n)`` per epoch."""
+
+    def __init__(self, generator: np.random.Generator, n: int):
+        self.generator = generator
+        self.rows = np.arange(n, dtype=np.int64)
+        self.drawn = 0
+        self.before: Mapping[str, Any] | None = None
+
+    def _shuffled(self, count):
+        # one call for the orders of ``count`` epochs: numpy shuffles each row in turn as
+        # permutation(n) does, so the orders are the same bits as ``count`` calls of it
+        orders = np.empty((count, self.rows.shape[0]), dtype=np.int64)  # C order, as read
+        orders[:] = self.rows
+        return self.generator.permuted(orders, axis=1, out=orders)
+
+    def draw(self, count):
+        self.before, self.drawn = self.generator.bit_generator.state, count
+        return self._shuffled(count)
+
+    def used(self, count):
+        # a chunk that stopped early (early stopping, divergence, an interrupt) drew orders it
+        # did not use: from the state before the chunk, draw again only those it used, so the
+        # generator's state afterwards does not depend on how the epochs were chunked
+        if self.before is not None and count < self.drawn:
+            self.generator.bit_generator.state = self.before
+            self._shuffled(count)
+        self.before = None
+
+
+class _CalledOrders(_RowOrders):
+    """Orders from a caller's ``permutation(n)``, called once per epoch (its stream cannot be
+    rewound: after a chunk that stopped early it has been called for the whole chunk)."""
+
+    def __init__(self, permutation: Callable[[int], np.ndarray], n: int):
+        self.permutation, self.n = permutation, n
+
+    def draw(self, count):
+        n = self.n
+        orders = np.ascontiguousarray(
+            np.stack([np.asarray(self.permutation(n)) for _ in range(count)]), dtype=np.int64
+        )
+        # the kernels index rows by these without bounds checks
+        if orders.shape != (count, n) or orders.min() < 0 or orders.max() >= n:
+            raise ValueError(f"permutation({n}) must return {n} row indices in 0 … {n - 1}")
+        return orders
+
+
+def _epoch_seconds(sizes, n_params, n, batch_size, n_val, loss_every) -> float:
+    """A pessimistic estimate of one epoch's seconds (:data:`EPOCH_COST`), before any is timed."""
+    cost = EPOCH_COST
+    steps = -(-n // max(1, min(batch_size, n)))
+    extra = n / loss_every if loss_every else 0.0  # rows of the whole-set losses, per epoch
+    evaluations = (n_val > 0) + (1.0 / loss_every if loss_every else 0.0)
+    per_row = cost.row_param * n_params + cost.row_unit * sum(sizes[1:]) + cost.row
+    per_step = cost.step_layer * (len(sizes) - 1) + cost.step_param * n_params
+    rows = n + n_val + extra
+    return rows * per_row + steps * per_step + evaluations * cost.evaluation + cost.epoch
+
+
+def _first_chunk(model, n, config, n_val, epochs, hooked) -> int:
+    """The epochs of a run's first chunk: one with a hook on (report the first epoch at once),
+    else as many as the estimate (:func:`_epoch_seconds`) fits in :data:`CHUNK_SECONDS`."""
+    if hooked:
+        return 1
+    estimate = _epoch_seconds(
+        model.layer_sizes, model.n_params, n, config.batch_size, n_val, config.loss_every
+    )
+    return max(1, int(min(epochs, CHUNK_SECONDS / estimate)))
+
+
+def _next_chunk(count: int, ran: int, seconds: float) -> int:
+    """The epochs of the chunk after one of ``count`` that ran ``ran`` epochs in ``seconds``:
+    about :data:`CHUNK_SECONDS` at that rate, at most :data:`CHUNK_GROWTH` × ``count``, at
+    least one."""
+    wanted = CHUNK_SECONDS * ran / seconds if seconds > 0 else math.inf
+    return max(1, int(min(wanted, CHUNK_GROWTH * count)))
 
 
 def _interrupt_note(error: BaseException, done: int, epochs: int) -> None:
@@ -300,7 +413,7 @@ def _snapshot(hist, val_hist, full_hist, done, config, has_val) -> History:
 
 
 def _run(
-    model, X, Y, sw, config, epochs, shuffle, draw, validation, opt, progress=None, callback=None
+    model, X, Y, sw, config, epochs, shuffle, orders, validation, opt, progress=None, callback=None
 ) -> History:
     """The chunked training driver (inputs already checked)."""
     n = X.shape[0]
@@ -320,22 +433,20 @@ def _run(
     full_hist = np.empty(0)
     es = np.array([np.inf, -1.0, 0.0])
     best_theta = model.params.copy() if config.patience else np.empty(0, dtype=dtype)
-    per_chunk = max(1, CHUNK_WORK // max(1, n * model.n_params))
-    if shuffle:
-        per_chunk = min(per_chunk, max(1, CHUNK_PERMUTATION_ENTRIES // n))
+    # chunks are sized by time (module docstring); shuffling bounds them by memory too
+    most = max(1, CHUNK_PERMUTATION_ENTRIES // n) if shuffle else epochs
     no_perms = np.empty((0, 0), dtype=np.int64)
     hooked = progress is not None or callback is not None
-    # with a hook, chunks are sized by time: one epoch first, then about CHUNK_SECONDS each
-    timed = 1 if hooked else per_chunk
+    planned = _first_chunk(model, n, config, validation[0].shape[0], epochs, hooked)
     if progress is not None:
         progress.begin(epochs)
 
-    status, done = Status.OK, 0
+    status, done, start = Status.OK, 0, 0
     interrupted = stopped = False
     try:
         while done < epochs:
-            count = min(timed, per_chunk, epochs - done)
-            started = time.perf_counter() if hooked else 0.0
+            count = min(planned, most, epochs - done)
+            start, started = done, _clock()
             if done + count > hist.shape[0]:
                 size = min(epochs, max(done + count, 2 * hist.shape[0]))
                 hist = _grown(hist, size)
@@ -343,17 +454,16 @@ def _run(
                     val_hist = _grown(val_hist, size)
                 if config.loss_every:
                     full_hist = _grown(full_hist, (size - 1) // config.loss_every + 1)
-            perms = draw(count) if shuffle else no_perms
+            perms = orders.draw(count) if shuffle else no_perms
             status, ran = model._train_chunk(
                 X, Y, sw, perms, done, count, config, opt.buffers, opt.counters, es,
                 best_theta, hist, *validation, val_hist, full_hist,
             )  # fmt: skip
             done += ran
+            if shuffle:
+                orders.used(ran)
+            planned = _next_chunk(count, ran, _clock() - started)
             if hooked and ran:
-                seconds = time.perf_counter() - started
-                # grow at most 4× a chunk, so one slow epoch cannot make the next chunk long
-                wanted = CHUNK_SECONDS * ran / seconds if seconds > 0 else 4.0 * count
-                timed = max(1, min(4 * count, int(wanted)))
                 snapshot = _snapshot(hist, val_hist, full_hist, done, config, has_val)
                 if progress is not None:
                     progress.update(snapshot)
@@ -372,6 +482,8 @@ def _run(
         _interrupt_note(error, done, epochs)
         raise
     finally:
+        if shuffle:  # whatever ended the run: the orders of epochs not run are given back
+            orders.used(done - start)
         if progress is not None:
             progress.end(done)
         used = math.ceil(done / config.loss_every) if config.loss_every else 0

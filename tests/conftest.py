@@ -44,6 +44,15 @@ def assert_close(actual, expected, rtol=1e-10, what=""):
     assert err <= rtol * scale, f"{what}: max abs difference {err:.3e} > {rtol:g} x {scale:.3e}"
 
 
+def fixed_chunks(monkeypatch, epochs):
+    """Make fastnn's training engine hand the kernel ``epochs`` epochs per call (the last call
+    the rest) instead of sizing its chunks by time."""
+    from fastnn import engine
+
+    monkeypatch.setattr(engine, "_first_chunk", lambda *args: epochs)
+    monkeypatch.setattr(engine, "_next_chunk", lambda *args: epochs)
+
+
 def regression_data(rng, n, n_in, n_out):
     X = rng.standard_normal((n, n_in))
     y = np.tanh(X @ rng.standard_normal((n_in, n_out))) + 0.1 * rng.standard_normal((n, n_out))

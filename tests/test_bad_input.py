@@ -1263,14 +1263,14 @@ def test_a_huge_epochs_allocates_only_what_is_run(nn):
 @pytest.mark.parametrize("loss_every", [None, 3])
 def test_histories_grow_across_chunks(nn, loss_every, monkeypatch):
     """Many small chunks (as for a large network): the grown histories hold every epoch."""
-    from fastnn import engine
+    from conftest import fixed_chunks
 
     model = nn.MLP((3, 4, 2), "tanh", seed=0)
     expected = model.copy().fit(X, Y, epochs=37, learning_rate=0.05, loss_every=loss_every,
                                 validation_data=(X, Y))  # fmt: skip
     full = model.copy()
     full.fit(X, Y, epochs=37, learning_rate=0.05, loss_every=loss_every, validation_data=(X, Y))
-    monkeypatch.setattr(engine, "CHUNK_WORK", 5 * 6 * model.n_params)  # 5 epochs per chunk
+    fixed_chunks(monkeypatch, 5)
     losses = model.fit(X, Y, epochs=37, learning_rate=0.05, loss_every=loss_every,
                        validation_data=(X, Y))  # fmt: skip
     assert losses.tobytes() == expected.tobytes() and len(losses) == 37

@@ -8,7 +8,7 @@ import threading
 
 import numpy as np
 import pytest
-from conftest import JIT_DISABLED, assert_close, regression_data
+from conftest import JIT_DISABLED, assert_close, fixed_chunks, regression_data
 
 import fastnn
 import fastnn.reference as ref
@@ -38,11 +38,13 @@ def _diverge(model, epochs=1000, **fit_args):
 
 @IMPLEMENTATIONS
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("epochs_per_chunk", [None, 1, 7], ids=["chunk-all", "chunk1", "chunk7"])
+@pytest.mark.parametrize(
+    "epochs_per_chunk", [None, 1, 7, 10**9], ids=["timed", "chunk1", "chunk7", "chunk-all"]
+)
 def test_divergence_restores_theta_of_last_good_epoch(nn, dtype, epochs_per_chunk, monkeypatch):
     if epochs_per_chunk is not None:
-        # the driver hands the kernel this many epochs at a time (32 rows x 4 parameters)
-        monkeypatch.setattr(engine, "CHUNK_WORK", 32 * 4 * epochs_per_chunk)
+        # the driver hands the kernel this many epochs at a time
+        fixed_chunks(monkeypatch, epochs_per_chunk)
     model = _linear(nn, dtype)
     error = _diverge(model)
     epoch = DIVERGES_AT[dtype]
@@ -128,7 +130,7 @@ def _interrupt_on_call(model, call, after_running):
 @pytest.mark.parametrize("after_running", [False, True], ids=["between-chunks", "during-chunk"])
 def test_keyboard_interrupt_keeps_last_completed_epoch(nn, after_running, monkeypatch):
     per_chunk, call = 3, 4
-    monkeypatch.setattr(engine, "CHUNK_WORK", 40 * 38 * per_chunk)  # 40 rows x 38 parameters
+    fixed_chunks(monkeypatch, per_chunk)
     model = _small(nn)
     calls = _interrupt_on_call(model, call, after_running)
     with pytest.raises(KeyboardInterrupt):
@@ -152,7 +154,7 @@ def test_keyboard_interrupt_inside_a_reference_epoch_discards_the_partial_epoch(
     bytecodes, so a compiled chunk always runs to its end first.
     """
     nn = ref
-    monkeypatch.setattr(engine, "CHUNK_WORK", 10**9)  # all 100 epochs in one chunk
+    fixed_chunks(monkeypatch, 100)  # all 100 epochs in one chunk
     model = _small(nn)
     original = model._loss_and_delta
     batches = []
@@ -173,17 +175,21 @@ def test_keyboard_interrupt_inside_a_reference_epoch_discards_the_partial_epoch(
 
 
 @IMPLEMENTATIONS
-def test_real_sigint_during_a_long_fit(nn, monkeypatch):
+@pytest.mark.parametrize("chunks", ["one-epoch", "timed"])
+def test_real_sigint_during_a_long_fit(nn, chunks, monkeypatch):
     """A real SIGINT, sent by the OS while a long ``fit`` runs, keeps the last completed epoch.
 
-    The driver is made to hand the kernel one epoch per call, as it does on its own for networks
-    whose rows x parameters exceed ``fastnn.engine.CHUNK_WORK`` (50 million): the interrupt then
-    lands either inside a kernel call (Python raises it when the call returns, with that epoch
-    complete) or in the driver between calls.
+    ``one-epoch``: the driver is made to hand the kernel one epoch per call, as it does on its
+    own for networks whose epoch takes longer than ``fastnn.engine.CHUNK_SECONDS``; the
+    interrupt then lands either inside a kernel call (Python raises it when the call returns,
+    with that epoch complete) or in the driver between calls. ``timed``: chunks sized by time,
+    as they are by default. Either way the model's random generator is left as after the
+    completed epochs.
     """
     if nn is fastnn and JIT_DISABLED:
         pytest.skip("a kernel run as Python is interrupted mid-epoch, a compiled one is not")
-    monkeypatch.setattr(engine, "CHUNK_WORK", 1)
+    if chunks == "one-epoch":
+        monkeypatch.setattr(engine, "CHUNK_SECONDS", 0.0)
     X, y = regression_data(np.random.default_rng(6), 256, 16, 1)
     sizes = (16, 32, 32, 1)
     fit_args = dict(learning_rate=0.01, batch_size=16)
@@ -207,3 +213,4 @@ def test_real_sigint_during_a_long_fit(nn, monkeypatch):
     twin_losses = twin.fit(X, y, epochs=done, **fit_args)
     assert history.loss.tobytes() == twin_losses.tobytes()
     assert model.params.tobytes() == twin.params.tobytes()
+    assert model._rng.bit_generator.state == twin._rng.bit_generator.state
