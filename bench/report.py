@@ -108,6 +108,9 @@ ROWS = [
     Row("W7 digits script end to end", "W7-digits", baseline="sklearn"),
     Row("W8 digits, 200 epochs", "W8", baseline="sklearn"),
     Row("W8 digits to 97% accuracy", "W8-to-97"),
+    Row("W10a Ctrl-C latency, W1 network", "W10a"),
+    Row("W10b Ctrl-C latency, W4 network", "W10b"),
+    Row("W10c Ctrl-C latency, 784-1024-1024-10", "W10c"),
 ]
 
 #: rows of the FLOP-rate table: the workloads whose time is mostly matrix products

@@ -412,6 +412,92 @@ DIGITS_SCRIPT_MODULES = {"fastnn": "fastnn.sklearn", "sklearn": "sklearn.neural_
 
 
 @dataclass(frozen=True)
+class Interrupt:
+    """W10: Ctrl-C during a long ``fit`` of workload ``case``'s network and settings, on its first
+    ``rows`` rows with ``batch_size``; ``blas_threads`` None: every core."""
+
+    id: str
+    title: str
+    case: str
+    rows: int
+    batch_size: int
+    blas_threads: int | None
+    epochs: int = 10**7
+    #: seconds from the start of ``fit`` to the SIGINT
+    delay_s: float = 1.0
+
+    def spec(self) -> dict:
+        """What :data:`INTERRUPT_SCRIPT` reads from its argument (JSON)."""
+        return {
+            "case": self.case,
+            "rows": self.rows,
+            "batch_size": self.batch_size,
+            "blas_threads": self.blas_threads,
+            "epochs": self.epochs,
+        }
+
+
+INTERRUPTS = {
+    "W10a": Interrupt("W10a", "Ctrl-C: the W1 network on its 4 rows", "W1", 4, 1, 1),
+    "W10b": Interrupt("W10b", "Ctrl-C: the W4 network, 16,000 rows, batch 32", "W4", 16_000, 32, 1),
+    "W10c": Interrupt(
+        "W10c", "Ctrl-C: 784-1024-1024-10 (W5's network), 2,048 rows, batch 256", "W5", 2048,
+        256, None,
+    ),
+}  # fmt: skip
+
+#: W10's child process (run with the repository root as its directory, the :meth:`Interrupt.spec`
+#: as its argument): builds the network and its data, loads the kernels with a one-epoch fit on
+#: 8 rows, prints ``fitting`` and starts the long ``fit``. When the KeyboardInterrupt reaches
+#: it, it prints ``interrupted`` at once, then one JSON line: what the model kept (epochs,
+#: whether θ and the history are finite, the epoch named by the interrupt's note) and the kernel
+#: calls it made (each call's epochs and seconds, timed around the call).
+INTERRUPT_SCRIPT = r"""
+import json, re, signal, sys, time
+import numpy as np
+import fastnn
+from bench import workloads
+spec = json.loads(sys.argv[1])
+if spec["blas_threads"] is not None:
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(limits=spec["blas_threads"], user_api="blas")
+case = workloads.case(spec["case"])
+X, Y = case.X[: spec["rows"]], case.Y[: spec["rows"]]
+fit = dict(case.fit_kwargs(), batch_size=spec["batch_size"])
+case.build(fastnn).fit(X[:8], Y[:8], **dict(fit, epochs=1))
+model = case.build(fastnn)
+calls = []
+kernel = model._train_chunk
+def timed(*args):
+    t0 = time.perf_counter()
+    try:
+        return kernel(*args)
+    finally:
+        calls.append((args[5], time.perf_counter() - t0))
+model._train_chunk = timed
+signal.signal(signal.SIGINT, signal.default_int_handler)
+print("fitting", flush=True)
+try:
+    model.fit(X, Y, **dict(fit, epochs=spec["epochs"]))
+except KeyboardInterrupt as error:
+    print("interrupted", flush=True)
+    note = " ".join(getattr(error, "__notes__", []))
+    kept = re.search(r"after epoch (\d+) of", note)
+    history = model.history_
+    print(json.dumps({
+        "interrupted": bool(history.interrupted),
+        "epochs_done": int(history.loss.shape[0]),
+        "note_epochs": int(kept.group(1)) if kept else None,
+        "finite_params": bool(np.isfinite(model.params).all()),
+        "finite_history": bool(np.isfinite(history.loss).all()),
+        "calls": calls,
+    }), flush=True)
+else:
+    print(json.dumps({"interrupted": False, "calls": calls}), flush=True)
+"""
+
+
+@dataclass(frozen=True)
 class Digits:
     """W8: scikit-learn's 8×8 digits, pixels scaled to [0, 1], a stratified 75/25 split."""
 
@@ -457,7 +543,8 @@ def case(name: str) -> Case:
 #: ``ratio`` — the median over interleaved rounds of ``peer``'s time divided by fastnn's is at
 #: least ``value``;
 #: ``overhead`` — the median ratio of ``impl``'s time to fastnn's is at most ``value``;
-#: ``seconds`` — fastnn's median time (of ``impl``) is at most ``value``;
+#: ``seconds`` — fastnn's median time (of ``impl``) is at most ``value`` (W10: the median, over
+#: rounds, of the time from SIGINT to the KeyboardInterrupt);
 #: ``above`` — fastnn's median time exceeds ``peer``'s by at most ``value`` seconds;
 #: ``gemm_fraction`` — fastnn's FLOP rate is at least ``value`` × the GEMM rate measured in the
 #: same run (``gemm``: which measurement, see bench/test_blas.py);
@@ -485,4 +572,7 @@ TARGETS = [
     {"workload": "W7-digits", "kind": "ratio", "peer": "sklearn", "value": 1.5},
     {"workload": "W8", "kind": "accuracy", "impl": "fastnn", "value": 0.97},
     {"workload": "W8", "kind": "ratio", "peer": "sklearn", "value": 5.0},
+    {"workload": "W10a", "kind": "seconds", "impl": "fastnn", "value": 0.5},
+    {"workload": "W10b", "kind": "seconds", "impl": "fastnn", "value": 0.5},
+    {"workload": "W10c", "kind": "seconds", "impl": "fastnn", "value": 0.5},
 ]
