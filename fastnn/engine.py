@@ -15,9 +15,9 @@ KeyboardInterrupt is honoured between chunks (a compiled loop cannot be interrup
 keeps the last completed epoch's values and ``model.history_`` the completed epochs.
 
 Chunks are sized by measured time, whatever the network: each aims at about
-:data:`CHUNK_SECONDS` at the rate the chunks before it ran (seconds per epoch, clock time), and
-holds at most :data:`CHUNK_GROWTH` times the epochs of the one before, so Ctrl-C is honoured
-within about that long. The first chunk, before anything is measured, is sized from a
+:data:`CHUNK_SECONDS` at the rate the chunk before it ran at (seconds per epoch, clock time), and
+holds at most :data:`CHUNK_GROWTH` times the epochs of that one, so Ctrl-C is honoured within
+about that long. The first chunk, before anything is measured, is sized from a
 deliberately pessimistic estimate of an epoch's cost (rows, steps, layers, units and
 parameters), so it is short on a slow machine too while a short fit of a tiny network still
 runs in one call. One epoch is the smallest chunk: a network whose epoch takes longer than that
@@ -441,12 +441,12 @@ def _run(
     if progress is not None:
         progress.begin(epochs)
 
-    status, done, start = Status.OK, 0, 0
+    status, done, chunk_start = Status.OK, 0, 0
     interrupted = stopped = False
     try:
         while done < epochs:
             count = min(planned, most, epochs - done)
-            start, started = done, _clock()
+            chunk_start, started = done, _clock()
             if done + count > hist.shape[0]:
                 size = min(epochs, max(done + count, 2 * hist.shape[0]))
                 hist = _grown(hist, size)
@@ -483,7 +483,7 @@ def _run(
         raise
     finally:
         if shuffle:  # whatever ended the run: the orders of epochs not run are given back
-            orders.used(done - start)
+            orders.used(done - chunk_start)
         if progress is not None:
             progress.end(done)
         used = math.ceil(done / config.loss_every) if config.loss_every else 0
