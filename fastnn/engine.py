@@ -476,9 +476,11 @@ def _run(
                 break
     except KeyboardInterrupt as error:
         interrupted = True
-        # the chunk that was running finished (kernels are not interruptible): count the
-        # epochs it recorded
-        done = int(np.argmax(np.isnan(hist))) if np.isnan(hist).any() else hist.shape[0]
+        # the chunk that was running finished (kernels are not interruptible; the reference
+        # rolls back a partial epoch): count the epochs it recorded. Those before it are all
+        # recorded, so only the rest of the history is scanned (it may be millions long).
+        pending = np.isnan(hist[chunk_start:])
+        done = chunk_start + (int(np.argmax(pending)) if pending.any() else pending.shape[0])
         _interrupt_note(error, done, epochs)
         raise
     finally:
