@@ -595,6 +595,14 @@ def detail_lines(results: dict) -> list[str]:
                 lines.append(f"{workload} {impl}, inside the process (medians): {parts}")
         if rec is not None and rec["info"].get("fill_s"):
             lines.append(f"{workload}: filling the cache took {fmt_time(rec['info']['fill_s'])}")
+    ceiling = ratio(results, "W7-digits", "sklearn", base="shared")
+    if ceiling is not None:
+        lines.append(
+            f"W7-digits: the part both scripts share (start, scikit-learn's imports, load, split) "
+            f"takes {fmt_time(median(found.get(('W7-digits', 'shared'))))}; with an instant import "
+            f"and fit, fastnn's script could be at most {ceiling.median:.2f}× faster than "
+            f"scikit-learn's (rounds {ceiling.low:.2f}–{ceiling.high:.2f}×)"
+        )
     for workload in ("W8", "W8-to-97"):
         rec = next((r for r in recs if r["workload"] == workload), None)
         if rec is None:
