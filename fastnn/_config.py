@@ -16,6 +16,7 @@ setting is one field in :class:`TrainConfig`, one in a settings tuple and its us
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -143,10 +144,22 @@ class TrainConfig:
         return self.optimizer
 
     def pack(self) -> tuple[np.ndarray, np.ndarray]:
-        """The ``(hp, ic)`` arrays read by the compiled training loop."""
+        """The ``(hp, ic)`` arrays read by the compiled training loop.
+
+        Packed once per configuration (a ``fit`` packs it for every chunk of epochs) and
+        shared: the kernels only read them, and so must every caller.
+        """
+        return _packed(self)
+
+    def _pack(self) -> tuple[np.ndarray, np.ndarray]:
         if self.optimizer not in OPTIMIZERS or self.schedule not in SCHEDULES:
             raise ValueError(f"unknown optimizer or schedule in {self!r}")
         codes = {"update": UPDATES[self.update], "schedule": SCHEDULES[self.schedule]}
         floats = FloatSettings(*(float(getattr(self, f)) for f in FloatSettings._fields))
         ints = IntSettings(*(int(codes.get(f, getattr(self, f, 0))) for f in IntSettings._fields))
         return np.array(floats, dtype=np.float64), np.array(ints, dtype=np.int64)
+
+
+@lru_cache(maxsize=64)
+def _packed(config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    return config._pack()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from itertools import accumulate
 from types import FrameType
 
 import numpy as np
@@ -115,7 +116,7 @@ def findings(model, X: np.ndarray, history, learning_rate: float) -> list[str]:
         return found
     rows = _rows(X, model.n_params)
     flat = model._layer_outputs_rows(rows)
-    starts = np.cumsum((0, *model.layer_sizes[1:]))
+    starts = list(accumulate(model.layer_sizes[1:], initial=0))
     for k, name in hidden:
         values = flat[:, starts[k] : starts[k + 1]]
         where = f"hidden layer {k + 1} ({name}, {values.shape[1]} units)"
@@ -128,7 +129,8 @@ def findings(model, X: np.ndarray, history, learning_rate: float) -> list[str]:
                 )
             continue
         low, high = (0.0, 1.0) if name == "sigmoid" else (-1.0, 1.0)
-        share = float(((values <= low + SATURATION) | (values >= high - SATURATION)).mean())
+        near = (values <= low + SATURATION) | (values >= high - SATURATION)
+        share = np.count_nonzero(near) / near.size  # as .mean(), without its overhead
         if share >= SATURATED_SHARE:
             found.append(
                 f"{where} is saturated: {share:.1%} of its values are within {SATURATION:g} of "
