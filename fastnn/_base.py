@@ -11,6 +11,7 @@ apart. A subclass supplies the methods that do the maths: ``_predict_rows``,
 from __future__ import annotations
 
 import math
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from ._validation import (
     check_int,
     check_output,
     check_sample_weight,
+    check_seed,
     check_targets,
     check_X,
     check_y,
@@ -58,6 +60,18 @@ def pick_activations(primary, alternative, default: DefaultName, owner: str, plu
 
 
 _SIGMOID = DefaultName("sigmoid")
+
+
+class _FitPlan(NamedTuple):
+    """The checked settings of one ``fit`` call, apart from its data (``MLPBase._fit_plan``)."""
+
+    config: TrainConfig
+    epochs: int
+    shuffle: bool
+    seed: Any  # None (the model's own generator), an int or a numpy Generator
+    keep_optimizer_state: bool
+    verbose: Any
+    callback: Any
 
 
 class MLPBase:
@@ -524,7 +538,22 @@ class MLPBase:
         one epoch takes longer, Ctrl-C takes effect when the running epoch ends.
         """
         X, Y, sw = self._data(X, y, sample_weight)
-        n = X.shape[0]
+        plan = self._fit_plan(
+            X.shape[0], epochs, learning_rate, batch_size, optimizer, momentum, nesterov, beta1,
+            beta2, eps, rho, weight_decay, l2, clip_norm, schedule, power, step_size, gamma,
+            min_lr, schedule_epochs, shuffle, seed, patience, tol, loss_every,
+            keep_optimizer_state, verbose, callback,
+        )  # fmt: skip
+        validation = self._validation(validation_data)  # checked before anything changes
+        return self._fit_planned(X, Y, sw, validation, plan).history.loss
+
+    def _fit_plan(
+        self, n, epochs, learning_rate, batch_size, optimizer, momentum, nesterov, beta1, beta2,
+        eps, rho, weight_decay, l2, clip_norm, schedule, power, step_size, gamma, min_lr,
+        schedule_epochs, shuffle, seed, patience, tol, loss_every, keep_optimizer_state,
+        verbose, callback,
+    ) -> _FitPlan:  # fmt: skip
+        """``fit``'s settings checked and gathered, for ``n`` training rows (nothing changes)."""
         epochs = check_int(epochs, "epochs")
         lookup_name(_names.OPTIMIZERS, optimizer, "optimizer")
         if learning_rate is None:
@@ -583,20 +612,36 @@ class MLPBase:
         if callback is not None and not callable(callback):
             raise TypeError(f"callback must be callable, got {type(callback).__name__}")
         keep_optimizer_state = check_bool(keep_optimizer_state, "keep_optimizer_state")
-        rng = self._rng if seed is None else as_rng(seed, "seed")
-        validation = self._validation(validation_data)  # checked before anything changes
+        return _FitPlan(
+            config, epochs, bool(shuffle), check_seed(seed), bool(keep_optimizer_state), verbose,
+            callback,
+        )  # fmt: skip
+
+    def _rng_for(self, plan: _FitPlan) -> np.random.Generator:
+        """The generator a ``fit`` with ``plan`` shuffles with."""
+        return self._rng if plan.seed is None else as_rng(plan.seed, "seed")
+
+    def _state_for(self, plan: _FitPlan) -> engine.OptimizerState:
+        """The optimizer state a ``fit`` with ``plan`` starts from (also kept on the model)."""
+        optimizer = plan.config.optimizer
         previous = self._optimizer_state
-        if keep_optimizer_state and previous is not None and previous.optimizer == optimizer:
+        if plan.keep_optimizer_state and previous is not None and previous.optimizer == optimizer:
             state = previous
         else:
             state = engine.OptimizerState.fresh(optimizer, self.n_params, self._spec.dtype)
         self._optimizer_state = state
+        return state
+
+    def _fit_planned(self, X, Y, sw, validation, plan: _FitPlan) -> engine.TrainResult:
+        """``fit`` on checked data with checked settings."""
+        rng = self._rng_for(plan)
+        state = self._state_for(plan)
         result = engine._train_data(  # engine.train, on the data checked above
-            self, X, Y, sw, validation, config, epochs, shuffle=bool(shuffle), rng=rng,
-            permutation=None, state=state, verbose=verbose, callback=callback,
+            self, X, Y, sw, validation, plan.config, plan.epochs, shuffle=plan.shuffle, rng=rng,
+            permutation=None, state=state, verbose=plan.verbose, callback=plan.callback,
         )  # fmt: skip
-        warn_if_unhealthy(self, X, result.history, learning_rate)
-        return result.history.loss
+        warn_if_unhealthy(self, X, result.history, plan.config.learning_rate)
+        return result
 
     def _validation(self, validation_data):
         if validation_data is None:

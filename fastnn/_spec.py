@@ -6,6 +6,7 @@ import itertools
 import math
 import numbers
 from dataclasses import dataclass
+from functools import cached_property
 from typing import cast
 
 import numpy as np
@@ -159,12 +160,17 @@ class NetworkSpec:
         check_network_memory(n_params, dtype.itemsize, sizes)
         return cls(tuple(sizes), names, params, loss_name, loss_param, bias, dtype)
 
-    @property
+    @cached_property
     def layout(self) -> Layout:
         return Layout(self.sizes, self.bias)
 
     def pack(self) -> tuple[np.ndarray, np.ndarray]:
-        """The ``(net, netf)`` arrays of :mod:`fastnn.kernels.dense`."""
+        """The ``(net, netf)`` arrays of :mod:`fastnn.kernels.dense`: made once per spec and
+        shared by every model built from it (the kernels only read them, as must callers)."""
+        return self._packed
+
+    @cached_property
+    def _packed(self) -> tuple[np.ndarray, np.ndarray]:
         layout = self.layout
         n_layers = layout.n_layers
         net = np.array(

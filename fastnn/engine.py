@@ -419,11 +419,7 @@ def _run(
     n = X.shape[0]
     dtype = model.dtype
     if validation is None:
-        validation = (
-            np.empty((0, model.layer_sizes[0]), dtype=dtype),
-            np.empty((0, model.layer_sizes[-1]), dtype=dtype),
-            np.empty(0, dtype=dtype),
-        )
+        validation = _no_validation(model)
     has_val = validation[0].shape[0] > 0
     # the histories grow with the epochs actually run (doubling, capped at ``epochs``), so a
     # large ``epochs`` that early stopping ends soon costs no memory up front; the kernels index
@@ -488,27 +484,138 @@ def _run(
             orders.used(done - chunk_start)
         if progress is not None:
             progress.end(done)
-        used = math.ceil(done / config.loss_every) if config.loss_every else 0
-        model.history_ = History(
-            loss=hist[:done].copy(),
-            val_loss=val_hist[:done].copy() if has_val else None,
-            full_loss=full_hist[:used].copy() if config.loss_every else None,
-            stopped_early=status == Status.EARLY_STOP,
-            best_epoch=int(es[1]) if config.patience and es[1] >= 0 else None,
-            diverged_at=done if status == Status.DIVERGED else None,
-            interrupted=interrupted,
-            stopped_by_callback=stopped,
+        model.history_ = _recorded(
+            hist, val_hist, full_hist, done, status, es, config, has_val, interrupted, stopped
         )
     if status == Status.DIVERGED:
-        raise TrainingDiverged(
-            f"training diverged in epoch {done} (0-based): the loss or the parameters became "
-            f"NaN or infinite. The parameters were restored to their values before that epoch. "
-            f"Try a smaller learning_rate (was {config.learning_rate:g}), gradient clipping "
-            f"(clip_norm=...) or scaled inputs.",
-            done,
-            model.history_,
-        )
+        raise _diverged(done, config, model.history_)
     return model.history_
+
+
+def _no_validation(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The kernels' "no validation data": empty arrays of the model's dtype and widths."""
+    dtype = model.dtype
+    return (
+        np.empty((0, model.layer_sizes[0]), dtype=dtype),
+        np.empty((0, model.layer_sizes[-1]), dtype=dtype),
+        np.empty(0, dtype=dtype),
+    )
+
+
+def _recorded(
+    hist, val_hist, full_hist, done, status, es, config, has_val, interrupted=False, stopped=False
+) -> History:
+    """The :class:`History` of a run that completed ``done`` epochs and ended with ``status``."""
+    used = math.ceil(done / config.loss_every) if config.loss_every else 0
+    return History(
+        loss=hist[:done].copy(),
+        val_loss=val_hist[:done].copy() if has_val else None,
+        full_loss=full_hist[:used].copy() if config.loss_every else None,
+        stopped_early=status == Status.EARLY_STOP,
+        best_epoch=int(es[1]) if config.patience and es[1] >= 0 else None,
+        diverged_at=done if status == Status.DIVERGED else None,
+        interrupted=interrupted,
+        stopped_by_callback=stopped,
+    )
+
+
+def _diverged(done: int, config: TrainConfig, history: History) -> TrainingDiverged:
+    return TrainingDiverged(
+        f"training diverged in epoch {done} (0-based): the loss or the parameters became "
+        f"NaN or infinite. The parameters were restored to their values before that epoch. "
+        f"Try a smaller learning_rate (was {config.learning_rate:g}), gradient clipping "
+        f"(clip_norm=...) or scaled inputs.",
+        done,
+        history,
+    )
+
+
+# --- many models in one call (fastnn.train_many) ---------------------------------------------
+
+
+def _shuffles(plan, n: int) -> bool:
+    """Whether a ``fit`` with ``plan`` on ``n`` rows draws row orders."""
+    return plan.shuffle and plan.config.batch_size < n
+
+
+def _block_models(model, n: int, n_val: int, plans: list) -> int:
+    """How many of the models planned by ``plans`` (``fit`` plans, in order, for ``n`` rows) one
+    call of :func:`_train_block` should train: as long as the pessimistic estimate of their
+    epochs (:func:`_epoch_seconds`) stays within :data:`CHUNK_SECONDS` and their row orders
+    within :data:`CHUNK_PERMUTATION_ENTRIES`, all shuffled or none. 0 when the first model alone
+    would take longer: it trains through ``fit``'s chunked, interruptible path instead."""
+    shuffled = _shuffles(plans[0], n)
+    seconds = entries = 0.0
+    count = 0
+    for plan in plans:
+        if plan.callback is not None or plan.verbose or _shuffles(plan, n) != shuffled:
+            break
+        config = plan.config
+        seconds += plan.epochs * _epoch_seconds(
+            model.layer_sizes, model.n_params, n, config.batch_size, n_val, config.loss_every
+        )
+        entries += plan.epochs * n if shuffled else 0
+        if seconds > CHUNK_SECONDS or entries > CHUNK_PERMUTATION_ENTRIES:
+            break
+        count += 1
+    return count
+
+
+def _train_block(kernel, models, X, Y, sw, validation, plans, theta) -> list:
+    """Train ``models`` (fresh, of one architecture, θ the rows of ``theta``) in one call of the
+    compiled block loop ``kernel``, each exactly as its own ``fit`` with ``plans[m]`` would (the
+    same θ, history, optimizer state and generator state).
+
+    Sets each model's ``history_`` and optimizer state; returns each one's
+    :class:`TrainingDiverged` or None. For models whose training is short
+    (:func:`_block_models`): the call cannot be interrupted.
+    """
+    first = models[0]
+    K, n, dtype = len(models), X.shape[0], first.dtype
+    if validation is None:
+        validation = _no_validation(first)
+    has_val = validation[0].shape[0] > 0
+    configs = [plan.config for plan in plans]
+    epochs = max(plan.epochs for plan in plans)
+    packed = [config.pack() for config in configs]
+    state = np.zeros((K, 2, first.n_params), dtype=dtype)
+    counters = np.zeros((K, 2), dtype=np.int64)
+    es = np.tile(np.array([np.inf, -1.0, 0.0]), (K, 1))
+    patience = any(config.patience for config in configs)
+    best = theta.copy() if patience else np.empty((K, 0), dtype=dtype)
+    hist = np.full((K, epochs), np.nan)
+    val_hist = np.full((K, epochs if has_val else 0), np.nan)
+    every = [config.loss_every for config in configs]
+    full_hist = np.full((K, max((epochs - 1) // k + 1 if k else 0 for k in every)), np.nan)
+    rngs = [model._rng_for(plan) for model, plan in zip(models, plans, strict=True)]
+    orders = [_GeneratorOrders(rng, n) for rng in rngs]
+    shuffled = _shuffles(plans[0], n)
+    if shuffled:
+        perms = np.zeros((K, epochs, n), dtype=np.int64)
+        for m, plan in enumerate(plans):
+            perms[m, : plan.epochs] = orders[m].draw(plan.epochs)
+    else:
+        perms = np.empty((K, 0, 0), dtype=np.int64)
+    result = np.zeros((K, 2), dtype=np.int64)
+    kernel(
+        theta, first._net, first._netf, X, Y, sw, perms,
+        np.array([plan.epochs for plan in plans], dtype=np.int64),
+        np.stack([p[0] for p in packed]), np.stack([p[1] for p in packed]), state, counters, es,
+        best, hist, *validation, val_hist, full_hist, result,
+    )  # fmt: skip
+    errors = []
+    for m, model in enumerate(models):
+        status, done = int(result[m, 0]), int(result[m, 1])
+        model._optimizer_state = OptimizerState(configs[m].optimizer, state[m], counters[m])
+        if shuffled:
+            orders[m].used(done)
+        model.history_ = _recorded(
+            hist[m], val_hist[m], full_hist[m], done, status, es[m], configs[m], has_val
+        )
+        errors.append(
+            _diverged(done, configs[m], model.history_) if status == Status.DIVERGED else None
+        )
+    return errors
 
 
 def _grown(array: np.ndarray, size: int) -> np.ndarray:

@@ -8,14 +8,25 @@ hyperparameters, L2, epochs, early stopping, …).
 
 How it works, and why it is exact
     Model ``k`` is built as ``fastnn.MLP(layer_sizes, activations, loss, seed=seeds[k], ...)``
-    would build it (its θ drawn into row ``k``), then trained by its own
-    :meth:`fastnn.MLP.fit` on ``X[rows[k]]``. So its θ, history and random generator are bit for
-    bit those of training it alone. The training kernels are compiled ahead of time and release
-    the GIL, so ``n_jobs`` threads train different models at the same time; each thread takes
-    the next untrained model when it finishes one. Nothing is shared between models but the
-    read-only data, so calls from several Python threads at once are safe and give the bits of
-    serial runs. (No ``parallel=True`` Numba kernel is involved, so Numba's threading layer plays
-    no part.)
+    would build it (its θ drawn into row ``k``), then trained as its own
+    :meth:`fastnn.MLP.fit` on ``X[rows[k]]`` would train it: the same checks of its settings,
+    the same compiled training loop with the same arguments. So its θ, history and random
+    generator are bit for bit those of training it alone. The training kernels are compiled
+    ahead of time and release the GIL, so ``n_jobs`` threads train different models at the same
+    time; each thread takes the next untrained unit when it finishes one.
+
+    A unit is one model, trained by ``fit`` itself (in interruptible chunks), or — when all
+    models share the data (no ``rows``/``validation_rows``) and a model's training is short — a
+    block of models, trained by one call of a compiled loop over the block
+    (:mod:`fastnn.kernels.many`). Blocks spare the trip through Python between models, which
+    with tiny networks costs more than the training and, with several threads, makes them wait
+    for each other's GIL. A block is sized so that its pessimistically estimated time stays
+    within one of ``fit``'s chunks (:data:`fastnn.engine.CHUNK_SECONDS`), so a KeyboardInterrupt
+    still waits about that long at most, and to a ``BLOCKS_PER_THREAD``-th of a thread's share.
+
+    Nothing is shared between models but the read-only data, so calls from several Python
+    threads at once are safe and give the bits of serial runs. (No ``parallel=True`` Numba
+    kernel is involved, so Numba's threading layer plays no part.)
 Divergence
     A model whose loss or θ becomes NaN or infinite stops there (θ restored to its last finite
     epoch, as in ``fit``); its :class:`fastnn.TrainingDiverged` goes to ``errors_[k]`` and the
@@ -35,6 +46,7 @@ Dask
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import os
 import sys
@@ -47,6 +59,7 @@ from typing import Any
 import numpy as np
 
 from . import engine
+from ._diagnostics import warn_if_unhealthy
 from ._spec import initial_params
 from ._validation import (
     as_float_array,
@@ -371,10 +384,72 @@ class _Progress:
             self.bar.close()
 
 
+#: The parameters of ``MLP._fit_plan`` after ``n``: ``fit``'s settings.
+_PLAN_PARAMETERS = tuple(inspect.signature(MLP._fit_plan).parameters)[2:]
+#: ``fit``'s defaults, for the settings a ``train_many`` call leaves out.
+_FIT_DEFAULTS = {
+    name: parameter.default
+    for name, parameter in inspect.signature(MLP.fit).parameters.items()
+    if parameter.default is not inspect.Parameter.empty
+}
+
+
+def _plans(template: MLP, tasks: list, n: int) -> list:
+    """Each task's ``fit`` plan for ``n`` rows, made once per distinct settings."""
+    made: dict = {}
+    plans = []
+    for task in tasks:
+        try:
+            key = tuple(sorted(task.settings.items()))
+            plan = made.get(key)
+        except TypeError:  # an unhashable setting value
+            key, plan = None, None
+        if plan is None:
+            settings = {**_FIT_DEFAULTS, **task.settings}
+            plan = template._fit_plan(n, *(settings[name] for name in _PLAN_PARAMETERS))
+            if key is not None:
+                made[key] = plan
+        plans.append(plan)
+    return plans
+
+
+def _units(template: MLP, tasks: list, data: _Data, n_jobs: int) -> list:
+    """How the models are trained: ``(start, stop)`` ranges of task indices. A range of several
+    models is one call of the compiled block loop (:func:`fastnn.engine._train_block`); a
+    single model trains through ``fit``. Blocks are used when every model trains on the shared
+    data, and hold at most a ``BLOCKS_PER_THREAD``-th of a thread's share, so that the threads
+    stay busy until the end."""
+    K = len(tasks)
+    if any(task.rows is not None or task.validation_rows is not None for task in tasks):
+        return [(k, k + 1) for k in range(K)]
+    n = data.X.shape[0]
+    n_val = 0 if data.validation_data is None else len(data.validation_data[0])
+    plans = _plans(template, tasks, n)
+    cap = max(1, -(-K // (n_jobs * BLOCKS_PER_THREAD)))
+    units, k = [], 0
+    while k < K:
+        size = min(cap, engine._block_models(template, n, n_val, plans[k : k + cap]))
+        size = max(size, 1)
+        units.append((k, k + size))
+        k += size
+    return units
+
+
 def _run_local(template, tasks, data, stack, n_jobs, progress):
     n = len(tasks)
     models: list = [None] * n
     errors: list = [None] * n
+    units = _units(template, tasks, data, n_jobs)
+    shared = None  # the checked weights and validation data of a block, made once
+    if any(stop - start > 1 for start, stop in units):
+        rescale = template.spec.loss != "sse"
+        shared = (
+            check_sample_weight(
+                data.sample_weight, data.X.shape[0], template.dtype, rescale=rescale
+            ),
+            template._validation(data.validation_data),
+            _plans(template, tasks, data.X.shape[0]),
+        )
 
     def one(k):
         model = _build(template, tasks[k], data.init, stack[k])
@@ -382,19 +457,38 @@ def _run_local(template, tasks, data, stack, n_jobs, progress):
         errors[k] = _fit(model, tasks[k], data)
         progress.update(1)
 
+    def block(start, stop):
+        assert shared is not None
+        sw, validation, plans = shared
+        built = [_build(template, tasks[k], data.init, stack[k]) for k in range(start, stop)]
+        found = engine._train_block(
+            MLP._train_models, built, data.X, data.Y, sw, validation, plans[start:stop],
+            stack[start:stop],
+        )  # fmt: skip
+        for k, model, error in zip(range(start, stop), built, found, strict=True):
+            warn_if_unhealthy(model, data.X, model.history_, plans[k].config.learning_rate)
+            models[k], errors[k] = model, error
+        progress.update(stop - start)
+
+    def unit(start, stop):
+        if stop - start == 1:
+            one(start)
+        else:
+            block(start, stop)
+
     if n_jobs == 1:
-        for k in range(n):
-            one(k)
+        for start, stop in units:
+            unit(start, stop)
         return models, errors
-    following = itertools.count()  # next() is atomic: each model is taken by one thread
-    stop = threading.Event()
+    following = itertools.count()  # next() is atomic: each unit is taken by one thread
+    stop_event = threading.Event()
 
     def worker():
-        while not stop.is_set():
-            k = next(following)
-            if k >= n:
+        while not stop_event.is_set():
+            i = next(following)
+            if i >= len(units):
                 return
-            one(k)
+            unit(*units[i])
 
     with ThreadPoolExecutor(n_jobs, thread_name_prefix="fastnn-train-many") as pool:
         futures = [pool.submit(worker) for _ in range(n_jobs)]
@@ -403,7 +497,7 @@ def _run_local(template, tasks, data, stack, n_jobs, progress):
             for future in done:
                 future.result()  # the first error of a thread, if any
         except BaseException:
-            stop.set()  # the threads finish the model they are training, then stop
+            stop_event.set()  # the threads finish the models they are training, then stop
             raise
     return models, errors
 

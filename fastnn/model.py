@@ -13,6 +13,7 @@ from .kernels._aot import (
     _loss,
     _loss_and_gradient,
     _predict,
+    _train_block,
     _train_epochs,
 )
 
@@ -80,6 +81,13 @@ class MLP(MLPBase):
 
     def _add_l2(self, grad, l2):
         return _add_l2_call(self._theta, self._net, grad, l2)
+
+    @staticmethod
+    def _train_models(*args):
+        """The compiled loop over a block of models (:func:`fastnn.kernels.many._train_block`),
+        as :func:`fastnn.engine._train_block` calls it (looked up at each call, like every
+        kernel of this module)."""
+        return _train_block(*args)
 
     def _train_chunk(
         self,

@@ -140,6 +140,12 @@ def _everything(case, dtype):
     out["trained params"] = net.params
     out["history"] = np.asarray(history)
     out["val_loss"] = net.history_.val_loss
+    # train_many in blocks of models (one thread: blocks of two), the block loop's entry point
+    many = fastnn.train_many(
+        sizes, X, Y, activations=case["acts"], loss=case["loss"], seeds=list(range(8)), dtype=dtype,
+        epochs=3, learning_rate=0.05, sample_weight=sw, n_jobs=1, **fit,
+    )  # fmt: skip
+    out["train_many params"] = many.params
     return out
 
 

@@ -437,3 +437,84 @@ def test_an_unexpected_error_in_a_thread_reaches_the_caller(monkeypatch):
     monkeypatch.setattr(many, "_fit", failing)
     with pytest.raises(RuntimeError, match="boom in model 2"):
         fastnn.train_many((2, 2, 1), PEOPLE_X, PEOPLE_Y, n_models=6, seeds=0, epochs=2, n_jobs=2)
+
+
+# --- the block path: several models per call of the compiled block loop -------------------------
+
+
+@pytest.fixture
+def block_sizes(monkeypatch):
+    """The number of models of each call of the block loop (fastnn.engine._train_block)."""
+    import fastnn.engine as engine
+
+    sizes = []
+    original = engine._train_block
+
+    def spy(kernel, models, *args):
+        sizes.append(len(models))
+        return original(kernel, models, *args)
+
+    monkeypatch.setattr(engine, "_train_block", spy)
+    return sizes
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_blocks_of_models_are_their_solo_fits(name, dtype, n_jobs, block_sizes):
+    X, y = _data()
+    fit = CONFIGS[name]
+    seeds = [7, 2, 9, 2, 5, 11, 3, 8, 1, 6, 4, 10]
+    ens = fastnn.train_many(
+        ARCH["layer_sizes"], X, y, activations="tanh", seeds=seeds, dtype=dtype, n_jobs=n_jobs,
+        **fit,
+    )  # fmt: skip
+    assert block_sizes and min(block_sizes) > 1, "the block loop was not used"
+    assert sum(block_sizes) == len(seeds)
+    for k, seed in enumerate(seeds):
+        solo, error = _solo({**ARCH, "dtype": dtype}, X, y, seed, **fit)
+        _assert_model_equals_solo(ens, k, solo, error)
+
+
+def test_blocks_with_validation_early_stopping_divergence_and_per_model_epochs(block_sizes):
+    X, y = _data(5, n=40, n_in=3, n_out=1)
+    X_val, y_val = _data(6, n=12, n_in=3, n_out=1)
+    arch = {"layer_sizes": (3, 4, 1), "activations": "identity"}
+    lrs = [0.01, 80.0, 0.02, 0.005, 0.03, 1e4, 0.01, 0.02]
+    epochs = [40, 30, 5, 60, 1, 20, 45, 12]
+    fit = dict(batch_size=4, patience=3, loss_every=4)
+    ens = fastnn.train_many(
+        (3, 4, 1), X, y, activations="identity", seeds=30, learning_rate=lrs, epochs=epochs,
+        validation_data=(X_val, y_val), n_jobs=1, **fit,
+    )  # fmt: skip
+    assert block_sizes and min(block_sizes) > 1
+    assert ens.diverged_.tolist() == [False, True, False, False, False, True, False, False]
+    for k in range(8):
+        solo, error = _solo(
+            arch, X, y, 30 + k, learning_rate=lrs[k], epochs=epochs[k],
+            validation_data=(X_val, y_val), **fit,
+        )  # fmt: skip
+        _assert_model_equals_solo(ens, k, solo, error)
+    assert any(h.stopped_early for h in ens.histories_)
+
+
+def test_long_trainings_and_row_subsets_train_one_model_at_a_time():
+    """A model whose training would take longer than an interruptible chunk, or one with its own
+    rows, trains through fit (chunked, so Ctrl-C is honoured), not in a block."""
+    import fastnn.many as many
+
+    X, y = _data()
+    template = fastnn.MLP(**ARCH)
+
+    def units(**kwargs):
+        tasks = [
+            many._Task(k, k, None, kwargs.get("rows"), None, {"epochs": kwargs["epochs"]})
+            for k in range(16)
+        ]
+        data = many._Data(X, y, None, None, None)
+        return many._units(template, tasks, data, 2)
+
+    assert all(stop - start > 1 for start, stop in units(epochs=5))
+    assert all(stop - start == 1 for start, stop in units(epochs=10**7))
+    rows = np.arange(10)
+    assert all(stop - start == 1 for start, stop in units(epochs=5, rows=rows))
