@@ -595,6 +595,22 @@ def detail_lines(results: dict) -> list[str]:
                 lines.append(f"{workload} {impl}, inside the process (medians): {parts}")
         if rec is not None and rec["info"].get("fill_s"):
             lines.append(f"{workload}: filling the cache took {fmt_time(rec['info']['fill_s'])}")
+    for bench in results.get("benchmarks", []):
+        e = bench.get("extra_info", {})
+        if e.get("workload") == "W9a" and "train_many_s" in e:
+            text = (
+                f"W9a: train_many {fmt_time(e['train_many_s'])} for {e['n_models']} models on "
+                f"{e['n_jobs']} thread(s), 64 sequential fits {fmt_time(e['sequential_s'])}: "
+                f"{e['ratio']:.2f}× (target {e['target_ratio']:g}×)"
+            )
+            if "jax_ratio" in e:
+                text += (
+                    f"; JAX vmap+jit+scan {fmt_time(e['jax_vmap_s'])}, so train_many is "
+                    f"{e['jax_ratio']:.2f}× JAX's speed (target {e['jax_target_ratio']:g}×)"
+                )
+            elif e.get("jax_missing"):
+                text += f"; JAX vmap not run ({e['jax_missing']})"
+            lines.append(text)
     ceiling = ratio(results, "W7-digits", "sklearn", base="shared")
     if ceiling is not None:
         lines.append(

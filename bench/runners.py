@@ -430,7 +430,7 @@ class JaxRunner:
 
         value_and_grad = jax.value_and_grad(loss_fn)
 
-        def train(params, X, Y, order):
+        def train(params, X, Y, order, lr=lr):
             def step(p, rows):
                 xb, yb = (X, Y) if full_batch else (X[rows], Y[rows])
                 loss, g = value_and_grad(p, xb, yb)
@@ -456,6 +456,7 @@ class JaxRunner:
             return lax.scan(epoch, params, (epochs, order))
 
         self.train = jax.jit(train)
+        self.train_function = train  # not jitted, for jax.vmap (JaxVmapRunner)
         perms = case.permutations()
         if perms is None:
             perms = np.tile(np.arange(n), (case.epochs, 1))
@@ -489,6 +490,49 @@ class JaxRunner:
         if not every:
             return None
         return np.asarray(state["result"][1][1])[::every]
+
+
+class JaxVmapRunner:
+    """W9a in JAX: :class:`JaxRunner`'s training loop under ``jax.vmap`` over the models (each
+    its own θ₀ and learning rate), all in one ``jax.jit`` call. ``thetas0`` is ``(K, n_params)``
+    in fastnn's layout."""
+
+    def __init__(self, case: Case, thetas0: np.ndarray, learning_rates):
+        single = JaxRunner(case)
+        jax = self.jax = single.jax
+        import jax.numpy as jnp
+
+        import fastnn
+
+        self.single, self.case = single, case
+        layout = fastnn.MLP(case.sizes, case.activations, case.loss).layout
+        dtype = jnp.float64 if case.dtype == np.float64 else jnp.float32
+        self.params0 = [
+            (
+                jnp.asarray(np.stack([layout.weights(t)[k] for t in thetas0]), dtype=dtype),
+                jnp.asarray(np.stack([layout.biases(t)[k] for t in thetas0]), dtype=dtype),
+            )
+            for k in range(layout.n_layers)
+        ]
+        self.lrs = jnp.asarray(np.asarray(learning_rates, dtype=np.float64), dtype=dtype)
+        self.train = jax.jit(jax.vmap(single.train_function, in_axes=(0, None, None, None, 0)))
+
+    def fresh(self):
+        return {"params": self.params0}
+
+    def run(self, state):
+        s = self.single
+        state["result"] = self.jax.block_until_ready(
+            self.train(state["params"], s.X, s.Y, s.order, self.lrs)
+        )
+
+    def thetas(self, state) -> np.ndarray:
+        """``(K, n_params)`` in fastnn's layout."""
+        parts = []
+        for W, b in state["result"][0]:
+            W, b = np.asarray(W), np.asarray(b)
+            parts += [W.reshape(W.shape[0], -1), b.reshape(b.shape[0], -1)]
+        return np.concatenate(parts, axis=1).astype(np.float64)
 
 
 class JaxPredictor:
