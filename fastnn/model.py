@@ -12,9 +12,11 @@ from .kernels._aot import (
     _layer_outputs,
     _loss,
     _loss_and_gradient,
+    _per_sample_sgd,
     _predict,
     _train_block,
     _train_epochs,
+    _train_epochs_per_sample,
 )
 
 
@@ -110,7 +112,9 @@ class MLP(MLPBase):
         full_hist,
     ):
         hp, ic = config.pack()
-        return _train_epochs(
+        # per-sample plain SGD on small layers has a loop of its own (same bits, faster)
+        per_sample = _per_sample_sgd(sw, self._net, X.shape[0], ic, hp)
+        return (_train_epochs_per_sample if per_sample else _train_epochs)(
             self._theta,
             self._net,
             self._netf,

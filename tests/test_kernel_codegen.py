@@ -81,30 +81,44 @@ def _blocks_in_loops(blocks: dict[str, str]) -> set[str]:
     return result
 
 
+LOOPS = ("_train_epochs", "_train_epochs_per_sample")
+
+
 @pytest.fixture(scope="module")
 def train_loop_ir():
-    """LLVM IR of the training loop, compiled afresh (cached code cannot be inspected)."""
+    """LLVM IR of the training loops (the general one and its per-sample twin), compiled afresh
+    (cached code cannot be inspected), by label."""
     options = {k: v for k, v in train._train_epochs.targetoptions.items() if k != "nopython"}
-    fresh = njit(**options)(train._train_epochs.py_func)
+    fresh = {name: njit(**options)(getattr(train, name).py_func) for name in LOOPS}
     patch = pytest.MonkeyPatch()
-    patch.setattr(fastnn.model, "_train_epochs", fresh)
+    for name, kernel in fresh.items():  # what MLP._train_chunk calls
+        patch.setattr(fastnn.model, name, kernel)
     try:
-        net = fastnn.MLP((2, 2, 1), "sigmoid", seed=0)
         X = np.array([[-2.0, -1.0], [25.0, 6.0], [17.0, 4.0], [-15.0, -6.0]])
-        net.fit(X, [1, 0, 0, 1], epochs=2, learning_rate=0.1, batch_size=1, shuffle=False)
+        for clip_norm in (None, 1.0):  # per-sample SGD, then (clipping) the general loop
+            net = fastnn.MLP((2, 2, 1), "sigmoid", seed=0)
+            net.fit(X, [1, 0, 0, 1], epochs=2, learning_rate=0.1, batch_size=1, shuffle=False,
+                    clip_norm=clip_norm)  # fmt: skip
     finally:
         patch.undo()
-    ir = fresh.inspect_llvm(fresh.signatures[0])
-    match = re.search(r"define [^\n]*_train_epochs[^\n]*\{\n(.*?)\n\}", ir, re.S)
-    assert match, "training loop not found in the generated code"
-    return match.group(1)
+    found = {}
+    for name, kernel in fresh.items():
+        assert kernel.signatures, f"{name} did not run"
+        ir = kernel.inspect_llvm(kernel.signatures[0])
+        # the mangled name holds the length before the name: "13_train_epochs"
+        pattern = r"define [^\n]*" + f"{len(name)}{name}" + r"[^\n]*\{\n(.*?)\n\}"
+        match = re.search(pattern, ir, re.S)
+        assert match, f"{name} not found in the generated code"
+        found[name] = match.group(1)
+    return found
 
 
-def test_training_loop_has_no_reference_counting_inside_loops(train_loop_ir):
-    blocks = _blocks(train_loop_ir)
+@pytest.mark.parametrize("name", LOOPS)
+def test_training_loop_has_no_reference_counting_inside_loops(train_loop_ir, name):
+    blocks = _blocks(train_loop_ir[name])
     in_loops = _blocks_in_loops(blocks)
     assert in_loops, "no loops found: the IR was not parsed"
     offenders = sorted(
         label for label in in_loops if re.search(r"call void @NRT_(incref|decref)", blocks[label])
     )
-    assert not offenders, f"reference counting inside the training loop's loops: {offenders[:10]}"
+    assert not offenders, f"reference counting inside {name}'s loops: {offenders[:10]}"

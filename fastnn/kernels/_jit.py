@@ -16,6 +16,8 @@ edit of ``dense.py`` alone (or an upgrade that changes only it) would leave the 
 Where no cache directory is writable, kernels are compiled in memory in each process.
 """
 
+import types
+
 import numpy as np
 from numba import njit
 
@@ -120,3 +122,21 @@ def _ix(i):
     20-row loop. Per-step loops index their flat workspaces through this.
     """
     return np.uint64(i)
+
+
+def recompiled(kernel, name, decorator, **replacements):
+    """``kernel``'s source compiled again as ``name`` with ``decorator``, with some of the
+    globals it reads replaced (``replacements``: global name → value).
+
+    How one source defines specialised twins: a helper swapped for another with the same
+    arguments, or a constant flag that Numba resolves at compile time (a branch ``if FLAG:`` on a
+    global is pruned before typing, so the twin carries none of the other side's code or its
+    reference counting). The twin has a name of its own, so the disk cache keeps the two apart.
+    """
+    func = getattr(kernel, "py_func", kernel)  # plain Python under NUMBA_DISABLE_JIT=1
+    scope = dict(func.__globals__)
+    scope.update(replacements)
+    twin = types.FunctionType(func.__code__, scope, name, func.__defaults__, func.__closure__)
+    twin.__qualname__ = name
+    twin.__doc__ = func.__doc__
+    return decorator(twin)

@@ -22,11 +22,9 @@ large (:data:`fastnn.kernels._jit.BLAS_MIN_WORK` multiply-adds or more) the prod
 through ``np.dot`` on views instead, where the view cost is negligible.
 """
 
-import types
-
 import numpy as np
 
-from ._jit import BLAS_MIN_WORK, _ix, _refs_end_here, jit, jit_inline
+from ._jit import BLAS_MIN_WORK, _ix, _refs_end_here, jit, jit_exact, jit_inline, recompiled
 from .activations import (
     ACTIVATE_CALL_MIN,
     _activate,
@@ -182,8 +180,11 @@ def _keep_logits(net, acts, offsets, zout, k, rows):
 
 
 @jit_inline
-def _dense_backward(theta, net, netf, acts, offsets, k, rows, deltas, cur, grad):
+def _dense_backward(theta, net, netf, acts, offsets, k, rows, deltas, cur, grad, lr):
     """Gradients of layer ``k`` from ``D = deltas[cur]``, and the delta of the layer below.
+
+    ``lr`` is not used here: it is the argument of :func:`_dense_backward_sgd`, which takes
+    this function's place in the per-sample training loop.
 
     ``dW_k = A_k.T @ D`` and ``db_k = Σ_rows D`` go into ``grad``; for ``k > 0``,
     ``deltas[1 - cur] = D @ W_k.T``, which the caller then multiplies by ``f'(A_k)`` (see
@@ -240,6 +241,47 @@ def _dense_backward(theta, net, netf, acts, offsets, k, rows, deltas, cur, grad)
                     weight = theta[_ix(w + p * n_out + j)]
                     for i in range(rows):
                         deltas[nxt, _ix(i * n_in + p)] += deltas[d, _ix(i * n_out + j)] * weight
+    _refs_end_here(theta, net, netf, acts, offsets, deltas, grad)
+
+
+@jit_exact
+def _sgd_entry(t, lr, g):
+    """``t - lr * g`` as one fused multiply-add, whatever the caller's flags: the SGD update of
+    one parameter exactly as the optimizer's loop over θ computes it."""
+    return t - lr * g
+
+
+@jit_inline
+def _dense_backward_sgd(theta, net, netf, acts, offsets, k, rows, deltas, cur, grad, lr):
+    """:func:`_dense_backward` for one row (``rows`` is 1) fused with plain SGD's update of
+    layer ``k``: first the delta of the layer below from ``W_k`` as it was, then ``W_k`` and
+    ``b_k`` each step by ``-lr`` times their gradient. The gradient is not stored; its values,
+    and so the updated θ, are bit for bit those of the separate passes (same products, the same
+    fused multiply-add for the update)."""
+    n_in = _size(net, k)
+    n_out = _size(net, k + 1)
+    w = _w_off(net, k)
+    b = _b_off(net, k)
+    a_in = offsets[k]
+    d = _ix(cur)
+    nxt = _ix(1 - cur)
+    if k > 0:
+        for p in range(n_in):
+            s = 0.0
+            wrow = w + p * n_out
+            for j in range(n_out):
+                s += deltas[d, _ix(j)] * theta[_ix(wrow + j)]
+            deltas[nxt, _ix(p)] = s
+    for p in range(n_in):
+        x = acts[_ix(a_in + p)]
+        wrow = w + p * n_out
+        for j in range(n_out):
+            q = _ix(wrow + j)
+            theta[q] = _sgd_entry(theta[q], lr, x * deltas[d, _ix(j)])
+    if b >= 0:
+        for j in range(n_out):
+            q = _ix(b + j)
+            theta[q] = _sgd_entry(theta[q], lr, deltas[d, _ix(j)])
     _refs_end_here(theta, net, netf, acts, offsets, deltas, grad)
 
 
@@ -322,25 +364,60 @@ def _backward(theta, net, netf, acts, offsets, rows, deltas, grad):
         if _uses_blas(net, k, rows):
             _dense_backward_blas(theta, net, netf, acts, offsets, k, rows, deltas, cur, grad)
         else:
-            _dense_backward(theta, net, netf, acts, offsets, k, rows, deltas, cur, grad)
+            _dense_backward(theta, net, netf, acts, offsets, k, rows, deltas, cur, grad, 0.0)
         _backward_layer_done(net, netf, acts, offsets, k, rows, deltas, cur)
         cur = 1 - cur
     _refs_end_here(theta, net, netf, acts, offsets, deltas, grad)
 
 
-def _loops_only(kernel, name, **replacements):
-    """``kernel``'s source compiled inline, with its out-of-line calls replaced by loops."""
-    func = getattr(kernel, "py_func", kernel)  # plain Python under NUMBA_DISABLE_JIT=1
-    scope = dict(func.__globals__)
-    scope.update(replacements)
-    twin = types.FunctionType(func.__code__, scope, name, func.__defaults__, func.__closure__)
-    twin.__qualname__ = name
-    twin.__doc__ = func.__doc__
-    return jit_inline(twin)
+#: :func:`_forward` compiled inline, with its out-of-line calls replaced by the loops
+_forward_loops = recompiled(
+    _forward,
+    "_forward_loops",
+    jit_inline,
+    _dense_forward_blas=_dense_forward,
+    _activate_call=_activate,
+)
 
 
-_forward_loops = _loops_only(
-    _forward, "_forward_loops", _dense_forward_blas=_dense_forward, _activate_call=_activate
+@jit_exact
+def _madd(s, a, b):
+    """``s + a * b`` as one fused multiply-add, in this order whatever the caller's flags.
+
+    Inlined by LLVM with its own flags (``contract`` only), so a running sum built from it is
+    never reassociated: the same bits as the loops of :func:`_dense_forward`, which add each
+    product to the output in turn.
+    """
+    return s + a * b
+
+
+@jit_inline
+def _dense_forward_row(theta, net, acts, offsets, k, rows):
+    """:func:`_dense_forward` for one row (``rows`` is 1): each output's sum of products kept in
+    a register instead of the workspace, in the same order (bias first), so the same bits."""
+    n_in = _size(net, k)
+    n_out = _size(net, k + 1)
+    w = _w_off(net, k)
+    b = _b_off(net, k)
+    a_in = offsets[k]
+    a_out = offsets[k + 1]
+    for j in range(n_out):
+        # in θ's dtype (a float 0.0 would make the sum float64 for float32 networks)
+        s = theta[_ix(b + j)] if b >= 0 else theta.dtype.type(0.0)
+        for p in range(n_in):
+            s = _madd(s, acts[_ix(a_in + p)], theta[_ix(w + p * n_out + j)])
+        acts[_ix(a_out + j)] = s
+    _refs_end_here(theta, net, acts, offsets)
+
+
+#: :func:`_forward` for one row of a network of small layers, inline (per-sample training)
+_forward_one_row = recompiled(
+    _forward,
+    "_forward_one_row",
+    jit_inline,
+    _dense_forward=_dense_forward_row,
+    _dense_forward_blas=_dense_forward_row,
+    _activate_call=_activate,
 )
 
 

@@ -1,6 +1,7 @@
 """Training a block of models in one call (:func:`fastnn.train_many`'s compiled loop).
 
-:func:`_train_block` runs :func:`fastnn.kernels.train._train_epochs` for each model of a block in
+:func:`_train_block` runs :func:`fastnn.kernels.train._train_epochs` (or its per-sample twin,
+as ``fit`` would choose) for each model of a block in
 turn, all of one architecture on one data set: row ``m`` of each stacked argument is model
 ``m``'s own argument of that kernel. Each model's result is therefore exactly what its own
 ``fit`` would compute; what the block saves is the trip through Python between models (and,
@@ -8,7 +9,7 @@ with several threads, the wait for the GIL that each trip costs).
 """
 
 from ._jit import jit
-from .train import _train_epochs
+from .train import _per_sample_sgd, _train_epochs, _train_epochs_per_sample
 
 
 @jit
@@ -26,10 +27,17 @@ def _train_block(
     epochs_done)``.
     """
     for m in range(theta.shape[0]):
-        status, done = _train_epochs(
-            theta[m], net, netf, X, Y, sw, perms[m], 0, n_epochs[m], hp[m], ic[m], state[m],
-            counters[m], es[m], best_theta[m], hist[m], val_X, val_Y, val_sw, val_hist[m],
-            full_hist[m],
-        )  # fmt: skip
+        if _per_sample_sgd(sw, net, X.shape[0], ic[m], hp[m]):  # as MLP._train_chunk chooses
+            status, done = _train_epochs_per_sample(
+                theta[m], net, netf, X, Y, sw, perms[m], 0, n_epochs[m], hp[m], ic[m], state[m],
+                counters[m], es[m], best_theta[m], hist[m], val_X, val_Y, val_sw, val_hist[m],
+                full_hist[m],
+            )  # fmt: skip
+        else:
+            status, done = _train_epochs(
+                theta[m], net, netf, X, Y, sw, perms[m], 0, n_epochs[m], hp[m], ic[m], state[m],
+                counters[m], es[m], best_theta[m], hist[m], val_X, val_Y, val_sw, val_hist[m],
+                full_hist[m],
+            )  # fmt: skip
         result[m, 0] = status
         result[m, 1] = done

@@ -26,6 +26,13 @@ def _weight_sum(sw, rows):
     return s
 
 
+@jit_inline
+def _unit_weights(sw, rows):
+    """:func:`_weight_sum` in the per-sample loop (one row, no sample weights): 1."""
+    _refs_end_here(sw)
+    return 1.0
+
+
 @jit
 def _evaluate(theta, net, netf, X, Y, sw, acts, offsets, zout, scratch, cap, loss_scale):
     """Loss of the whole data set ``(X, Y, sw)``, walked in blocks of ``cap`` rows.

@@ -1,6 +1,8 @@
 """The training loop, all in compiled code (twin: :meth:`fastnn.reference.MLP._train_chunk`).
 
-:func:`_train_epochs` is the only training kernel the Python side calls. It allocates its
+:func:`_train_epochs` is the training loop the Python side calls, or its twin for per-sample
+SGD, :func:`_train_epochs_per_sample`, where :func:`_per_sample_sgd` allows (and
+:func:`fastnn.kernels.many._train_block` calls them per model). The loop allocates its
 workspaces once, then runs epochs without allocating; each epoch is::
 
     snapshot (θ, optimizer state) → the steps of the epoch → divergence check (undo the epoch)
@@ -20,14 +22,16 @@ import numpy as np
 
 from .._config import HP, IC
 from .._names import Loss, Status, Update
-from ._jit import ROW_BLOCK, _ix, _refs_end_here, jit, jit_inline
+from ._jit import ROW_BLOCK, _ix, _refs_end_here, jit, jit_inline, recompiled
 from .dense import (
     _act,
     _backward_layer_done,
     _dense_backward,
     _dense_backward_blas,
+    _dense_backward_sgd,
     _forward,
     _forward_loops,
+    _forward_one_row,
     _loss_code,
     _n_layers,
     _needs_calls,
@@ -37,7 +41,7 @@ from .dense import (
     _widest,
 )
 from .losses import _loss_norm, _loss_rows
-from .objective import _evaluate, _weight_sum
+from .objective import _evaluate, _unit_weights, _weight_sum
 from .optimizers import _settings
 from .predict import _workspace
 from .regularization import _add_l2, _clip_by_global_norm
@@ -65,6 +69,18 @@ def _load_batch(X, Y, sw, perms, local, start, rows, acts, Yb, swb):
         if sw.shape[0] > 0:
             swb[r] = sw[src]
     _refs_end_here(X, Y, sw, perms, acts, Yb, swb)
+
+
+@jit
+def _stepped(theta):
+    """How many parameters the training loop's optimizer step updates: all of them."""
+    return theta.shape[0]
+
+
+@jit
+def _none_stepped(theta):
+    """:func:`_stepped` in the per-sample loop, whose backward pass has updated θ already."""
+    return 0
 
 
 @jit
@@ -96,7 +112,7 @@ def _train_epochs(
     l2 = hp[HP.l2]
     loss_every = ic[IC.loss_every]
     patience = ic[IC.patience]
-    n_params = theta.shape[0]
+    n_params = _stepped(theta)  # the parameters the optimizer step below updates
     update = ic[IC.update]
     mu, rho, eps, beta1, beta2, weight_decay = _settings(hp)
     sum_loss = loss == Loss.SSE
@@ -149,7 +165,7 @@ def _train_epochs(
                         theta, net, netf, acts, offsets, k, rows, deltas, cur, grad
                     )
                 else:
-                    _dense_backward(theta, net, netf, acts, offsets, k, rows, deltas, cur, grad)
+                    _dense_backward(theta, net, netf, acts, offsets, k, rows, deltas, cur, grad, lr)
                 _backward_layer_done(net, netf, acts, offsets, k, rows, deltas, cur)
                 cur = 1 - cur
             l2_step = l2 / wsum if ic[IC.l2_per_batch] != 0 else l2
@@ -217,3 +233,41 @@ def _train_epochs(
         if patience > 0 and _early_stopping(es, monitored, epoch, hp, ic, theta, best_theta):
             return _EARLY_STOP, local + 1
     return _OK, n_epochs
+
+
+#: :func:`_train_epochs` for per-sample plain SGD on a network of small layers, where
+#: :func:`_per_sample_sgd` says so: the same source, with helpers that know the batch is one row
+#: without sample weights, the forward pass keeping each output's sum in a register
+#: (:func:`fastnn.kernels.dense._forward_one_row`) and the backward pass updating each layer as
+#: it goes (:func:`fastnn.kernels.dense._dense_backward_sgd`; the optimizer step after it then
+#: updates no parameter). The same steps and bits as :func:`_train_epochs`. Only helpers with
+#: the same arguments are swapped, so the loop's structure, and its freedom from reference
+#: counting, is the general loop's. (The tests of whether a layer goes to BLAS stay: replaced by
+#: constant ``False`` helpers, LLVM folds them and Numba's reference-count pruning then misses
+#: five pairs per layer and step.) A kernel of its own, called by the Python side, rather than a
+#: branch inside :func:`_train_epochs`: there, the general loop became a helper of a small
+#: dispatcher, and the precompiled build then rounded it differently from the JIT.
+_train_epochs_per_sample = recompiled(
+    _train_epochs,
+    "_train_epochs_per_sample",
+    jit,
+    _weight_sum=_unit_weights,
+    _forward_loops=_forward_one_row,
+    _dense_backward=_dense_backward_sgd,
+    _stepped=_none_stepped,
+)
+
+
+@jit
+def _per_sample_sgd(sw, net, n, ic, hp):
+    """Whether :func:`_train_epochs_per_sample` may train on ``n`` rows with the packed settings
+    ``ic``/``hp``: per-sample plain SGD (batches of one row, no sample weights, no L2 penalty, no
+    clipping) on layers small enough for loops."""
+    return (
+        min(ic[IC.batch_size], n) == 1
+        and sw.shape[0] == 0
+        and ic[IC.update] == Update.SGD
+        and hp[HP.l2] == 0.0
+        and not hp[HP.clip_norm] > 0.0
+        and not _needs_calls(net, 1)
+    )
