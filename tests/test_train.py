@@ -48,3 +48,79 @@ def test_zero_weight_batches_match_the_reference(rng):
         net.fit(X, y, epochs=6, batch_size=2, sample_weight=weights, seed=9, optimizer="adam")
         results.append(net.params)
     assert_close(results[0], results[1], rtol=1e-10, what="θ")
+
+
+# --- the per-sample loop (kernels/train.py::_train_epochs_per_sample) ---------------------------
+
+PER_SAMPLE_CASES = {
+    "tutorial-2-2-1": ((2, 2, 1), "sigmoid", "mse", {}, dict(shuffle=False, loss_every=10)),
+    "shuffled-tanh": ((3, 5, 4, 2), ("tanh", "relu", "sigmoid"), "binary_crossentropy", {}, {}),
+    "wide-layers": ((3, 40, 20, 1), "tanh", "mse", {}, dict(loss_every=3)),
+    "softmax": ((3, 30, 5), ("sigmoid", "softmax"), "categorical_crossentropy", {}, {}),
+    "no-bias": ((3, 4, 1), "sigmoid", "mse", dict(bias=False), {}),
+    "many-activations": (
+        (3, 31, 17, 9, 1),
+        ("relu", "elu", "softplus", "sigmoid"),
+        "binary_crossentropy",
+        {},
+        dict(schedule="cosine"),
+    ),
+    "early-stopping": ((3, 5, 1), "tanh", "sse", {}, dict(patience=3, validation=True)),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", sorted(PER_SAMPLE_CASES))
+def test_per_sample_loop_gives_the_general_loops_bits(name, dtype):
+    import fastnn.model
+
+    sizes, acts, loss, build, fit = PER_SAMPLE_CASES[name]
+    rng = np.random.default_rng(5)
+    n = 4 if sizes[0] == 2 else 24
+    X = rng.standard_normal((n, sizes[0])) * (5.0 if sizes[0] == 2 else 1.0)
+    if loss == "categorical_crossentropy":
+        Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], n)]
+    else:
+        Y = (rng.random((n, sizes[-1])) > 0.5).astype(float)
+    fit = dict(fit)
+    if fit.pop("validation", False):
+        fit["validation_data"] = (X[:7], Y[:7])
+    runs = []
+    for clip_norm in (None, 1e300):  # a clip that never scales: the general loop
+        net = fastnn.MLP(sizes, acts, loss, seed=3, dtype=dtype, **build)
+        history = net.fit(
+            X, Y, epochs=25, learning_rate=0.05, batch_size=1, clip_norm=clip_norm, **fit
+        )
+        runs.append((net, history))
+    (fast, h_fast), (general, h_general) = runs
+    hp, ic = fastnn.engine.TrainConfig(batch_size=1, learning_rate=0.05).pack()
+    empty = np.empty(0, dtype=dtype)
+    assert fastnn.model._per_sample_sgd(empty, fast._net, n, ic, hp), "not the per-sample loop"
+    assert np.array_equal(fast.params, general.params)
+    assert np.array_equal(h_fast, h_general)
+    for field in ("val_loss", "full_loss"):
+        a, b = getattr(fast.history_, field), getattr(general.history_, field)
+        assert (a is None and b is None) or np.array_equal(a, b)
+    assert fast._rng.bit_generator.state == general._rng.bit_generator.state
+
+
+def test_per_sample_loop_is_not_used_where_it_does_not_apply():
+    import fastnn.model
+
+    hp, ic = fastnn.engine.TrainConfig(batch_size=1, learning_rate=0.05).pack()
+    choose = fastnn.model._per_sample_sgd
+    small = fastnn.MLP((3, 4, 1))._net
+    wide = fastnn.MLP((64, 128, 1))._net  # 64 x 128 multiply-adds: BLAS
+    none = np.empty(0)
+    assert choose(none, small, 10, ic, hp)
+    assert not choose(none, wide, 10, ic, hp)
+    assert not choose(np.ones(10), small, 10, ic, hp)  # sample weights
+    for config in (
+        dict(batch_size=2),
+        dict(batch_size=1, l2=1e-3),
+        dict(batch_size=1, clip_norm=1.0),
+        dict(batch_size=1, momentum=0.9),
+        dict(batch_size=1, optimizer="adam"),
+    ):
+        hp2, ic2 = fastnn.engine.TrainConfig(learning_rate=0.05, **config).pack()
+        assert not choose(none, small, 10, ic2, hp2), config
