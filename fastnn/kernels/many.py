@@ -8,6 +8,8 @@ turn, all of one architecture on one data set: row ``m`` of each stacked argumen
 with several threads, the wait for the GIL that each trip costs).
 """
 
+import numpy as np
+
 from ._jit import jit
 from .train import _per_sample_sgd, _train_epochs, _train_epochs_per_sample
 
@@ -26,16 +28,17 @@ def _train_block(
     network and the data are shared. ``result[m]`` receives that kernel's ``(status,
     epochs_done)``.
     """
+    first = np.int64(0)  # typed int64 as fit passes it (a literal 0 would compile a second version)
     for m in range(theta.shape[0]):
         if _per_sample_sgd(sw, net, X.shape[0], ic[m], hp[m]):  # as MLP._train_chunk chooses
             status, done = _train_epochs_per_sample(
-                theta[m], net, netf, X, Y, sw, perms[m], 0, n_epochs[m], hp[m], ic[m], state[m],
+                theta[m], net, netf, X, Y, sw, perms[m], first, n_epochs[m], hp[m], ic[m], state[m],
                 counters[m], es[m], best_theta[m], hist[m], val_X, val_Y, val_sw, val_hist[m],
                 full_hist[m],
             )  # fmt: skip
         else:
             status, done = _train_epochs(
-                theta[m], net, netf, X, Y, sw, perms[m], 0, n_epochs[m], hp[m], ic[m], state[m],
+                theta[m], net, netf, X, Y, sw, perms[m], first, n_epochs[m], hp[m], ic[m], state[m],
                 counters[m], es[m], best_theta[m], hist[m], val_X, val_Y, val_sw, val_hist[m],
                 full_hist[m],
             )  # fmt: skip
