@@ -4,7 +4,7 @@ Metadata lives in pyproject.toml; this file only adds the precompiled kernels. F
 target of ``FASTNN_AOT_TARGETS`` (comma-separated; default ``host``, the building machine's
 CPU) the ``build_ext`` step runs ``python -m fastnn.kernels._aot_build`` from the source tree,
 which compiles every entry point of ``fastnn/kernels/_aot.py`` with ``numba.pycc`` into the
-extension module ``fastnn/kernels/_aot_<target>`` (about a minute per target on two cores).
+extension module ``fastnn/kernels/_aot_<target>`` (two to three minutes per target on two cores).
 
 ``FASTNN_AOT`` chooses what happens:
 
@@ -85,7 +85,7 @@ class BuildAOT(build_ext):
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         print(
             f"fastnn: compiling the kernels ahead of time for CPU target {ext.target!r} "
-            "(about a minute)",
+            "(two to three minutes)",
             flush=True,
         )
         started = time.perf_counter()
