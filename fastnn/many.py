@@ -413,18 +413,21 @@ def _plans(template: MLP, tasks: list, n: int) -> list:
     return plans
 
 
-def _units(template: MLP, tasks: list, data: _Data, n_jobs: int) -> list:
+def _share_data(tasks: list) -> bool:
+    """Whether every model trains on the whole shared data (no ``rows``/``validation_rows``)."""
+    return all(task.rows is None and task.validation_rows is None for task in tasks)
+
+
+def _units(template: MLP, K: int, plans: list | None, data: _Data, n_jobs: int) -> list:
     """How the models are trained: ``(start, stop)`` ranges of task indices. A range of several
     models is one call of the compiled block loop (:func:`fastnn.engine._train_block`); a
     single model trains through ``fit``. Blocks are used when every model trains on the shared
-    data, and hold at most a ``BLOCKS_PER_THREAD``-th of a thread's share, so that the threads
-    stay busy until the end."""
-    K = len(tasks)
-    if any(task.rows is not None or task.validation_rows is not None for task in tasks):
+    data (``plans``, their ``fit`` plans, is then given; None otherwise), and hold at most a
+    ``BLOCKS_PER_THREAD``-th of a thread's share, so that the threads stay busy until the end."""
+    if plans is None:
         return [(k, k + 1) for k in range(K)]
     n = data.X.shape[0]
     n_val = 0 if data.validation_data is None else len(data.validation_data[0])
-    plans = _plans(template, tasks, n)
     cap = max(1, -(-K // (n_jobs * BLOCKS_PER_THREAD)))
     units, k = [], 0
     while k < K:
@@ -439,7 +442,8 @@ def _run_local(template, tasks, data, stack, n_jobs, progress):
     n = len(tasks)
     models: list = [None] * n
     errors: list = [None] * n
-    units = _units(template, tasks, data, n_jobs)
+    plans = _plans(template, tasks, data.X.shape[0]) if _share_data(tasks) else None
+    units = _units(template, n, plans, data, n_jobs)
     shared = None  # the checked weights and validation data of a block, made once
     if any(stop - start > 1 for start, stop in units):
         rescale = template.spec.loss != "sse"
@@ -448,7 +452,6 @@ def _run_local(template, tasks, data, stack, n_jobs, progress):
                 data.sample_weight, data.X.shape[0], template.dtype, rescale=rescale
             ),
             template._validation(data.validation_data),
-            _plans(template, tasks, data.X.shape[0]),
         )
 
     def one(k):
@@ -458,8 +461,8 @@ def _run_local(template, tasks, data, stack, n_jobs, progress):
         progress.update(1)
 
     def block(start, stop):
-        assert shared is not None
-        sw, validation, plans = shared
+        assert shared is not None and plans is not None
+        sw, validation = shared
         built = [_build(template, tasks[k], data.init, stack[k]) for k in range(start, stop)]
         found = engine._train_block(
             MLP._train_models, built, data.X, data.Y, sw, validation, plans[start:stop],

@@ -512,7 +512,8 @@ def test_long_trainings_and_row_subsets_train_one_model_at_a_time():
             for k in range(16)
         ]
         data = many._Data(X, y, None, None, None)
-        return many._units(template, tasks, data, 2)
+        plans = many._plans(template, tasks, len(X)) if many._share_data(tasks) else None
+        return many._units(template, len(tasks), plans, data, 2)
 
     assert all(stop - start > 1 for start, stop in units(epochs=5))
     assert all(stop - start == 1 for start, stop in units(epochs=10**7))
