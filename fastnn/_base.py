@@ -149,6 +149,9 @@ class MLPBase:
         self._weights = self._layout.weights(theta)
         self._biases = self._layout.biases(theta)
         self._net, self._netf = self._spec.pack()
+        # read on every predict call (attribute lookups are a fair part of a one-row predict)
+        self._dtype = self._spec.dtype
+        self._n_in, self._n_out = self._spec.sizes[0], self._spec.sizes[-1]
 
     def _checked_params(self, params) -> np.ndarray:
         n = self._spec.layout.n_params
@@ -298,16 +301,16 @@ class MLPBase:
         ndarray, shape (n_samples, n_outputs) or (n_outputs,) for 1-D ``X``
             Output-layer activations (probabilities for sigmoid/softmax outputs).
         """
-        n_in = self._spec.sizes[0]
-        dtype = self._spec.dtype
+        n_in = self._n_in
+        dtype = self._dtype
         # fast path, for serving one row at a time: already the kernels' dtype and layout
         # (flags.carray = C-contiguous, aligned and writeable)
         if (
             type(X) is np.ndarray
-            and X.ndim == 2
+            and len(shape := X.shape) == 2
+            and shape[1] == n_in
+            and shape[0] > 0
             and X.dtype == dtype
-            and X.shape[1] == n_in
-            and X.shape[0] > 0
             and X.flags.carray
         ):
             out = self._predict_rows(X)

@@ -60,7 +60,7 @@ class MLP(MLPBase):
     _predict_checks_output = True
 
     def _predict_rows(self, X: np.ndarray) -> np.ndarray:
-        out = np.empty((X.shape[0], self._spec.sizes[-1]), dtype=self._spec.dtype)
+        out = np.empty((X.shape[0], self._n_out), self._dtype)
         bad = _predict(self._theta, self._net, self._netf, X, out)
         if bad >= X.shape[0]:
             raise overflow_error(bad - X.shape[0])

@@ -3,12 +3,14 @@ numpy twin (``fastnn.reference.MLP._forward`` and ``MLP._backward``).
 
 ``_forward`` runs over a block of rows already in the ``acts`` workspace and must leave every
 layer's output there and the output logits in ``zout``; ``_forward_loops`` (the all-loops copy
-the training loop inlines) must give the same. ``_backward`` turns an output delta into the
-gradient of θ. The networks cover each layer step: loops along a row, loops down the rows (an
-output of one or two units over several rows), BLAS products (over
-:data:`fastnn.kernels._jit.BLAS_MIN_WORK` multiply-adds), width-1 layers, one row, no biases,
-and a workspace sized for more rows than the block holds. Every hidden activation is used, and
-softmax as an output. Arrays are float64 with one layout each, so each kernel compiles once.
+the training loop inlines) must give the same, and so must ``_forward_row`` (one row, for
+``predict``), bit for bit equal to the per-sample loop's ``_forward_one_row``. ``_backward``
+turns an output delta into the gradient of θ. The networks cover each layer step: loops
+along a row, loops down the rows (an output of one or two units over several rows), BLAS
+products (over :data:`fastnn.kernels._jit.BLAS_MIN_WORK` multiply-adds), width-1 layers, one
+row, no biases, and a workspace sized for more rows than the block holds. Every hidden
+activation is used, and softmax as an output. Arrays are float64 with one layout each, so each
+kernel compiles once.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from fastnn.kernels.dense import (
     _backward,
     _forward,
     _forward_loops,
+    _forward_one_row,
+    _forward_row,
     _needs_calls,
     _uses_blas,
     _widest,
@@ -121,6 +125,29 @@ def test_forward_nan_stays_in_its_row(kernel, rng):
     assert np.isnan(out[2]).all()
     keep = [0, 1, 3, 4]
     assert_close(out[keep], model._forward(X[keep])[0][-1], rtol=1e-10)
+
+
+#: one-row networks for ``_forward_row``: input counts that are and are not multiples of four
+#: (its loop takes four inputs at a time, then the rest one by one), wide and narrow outputs
+ONE_ROW_SHAPES = [(2, 2, 1), (3, 4, 2), (5, 7, 3), (64, 128, 8), (9, 33, 1), (4, 4), (1, 6, 1)]
+
+
+@pytest.mark.parametrize("hidden", ACTIVATIONS)
+@pytest.mark.parametrize("sizes", ONE_ROW_SHAPES, ids=str)
+def test_forward_row_matches_reference_and_the_per_sample_loop(sizes, hidden, rng):
+    for bias in (True, False):
+        model = model_for(sizes, hidden, bias=bias)
+        X = rng.standard_normal((1, sizes[0]))
+        check_forward(_forward_row, model, X, 1)
+        acts, _, zout = forward(_forward_row, model, X, 1)
+        acts_sgd, _, zout_sgd = forward(_forward_one_row, model, X, 1)
+        assert np.array_equal(acts, acts_sgd) and np.array_equal(zout, zout_sgd)
+
+
+@pytest.mark.parametrize("out", ["softmax", "sigmoid"])
+def test_forward_row_output_layers(out, rng):
+    model = model_for((6, 16, 4), "relu", out=out)
+    check_forward(_forward_row, model, rng.standard_normal((1, 6)) * 3.0, 1)
 
 
 def test_the_shapes_reach_both_kinds_of_step():

@@ -2,13 +2,14 @@
 
 Twin: the forward pass of :mod:`fastnn.reference.dense`. Rows are walked in blocks of
 :data:`fastnn.kernels._jit.ROW_BLOCK`; each block is copied into the input block of a workspace
-allocated once per call, then :func:`fastnn.kernels.dense._forward` runs over it.
+allocated once per call, then :func:`fastnn.kernels.dense._forward` runs over it
+(:func:`fastnn.kernels.dense._forward_row`, all loops, when the block is one row).
 """
 
 import numpy as np
 
 from ._jit import ROW_BLOCK, _ix, jit
-from .dense import _act_offsets, _forward, _n_layers, _size
+from .dense import _act_offsets, _forward, _forward_row, _n_layers, _size
 
 
 @jit
@@ -56,7 +57,10 @@ def _predict(theta, net, netf, X, out):
         bad_here = _load_rows(acts, X, start, rows)
         if bad < 0:
             bad = bad_here
-        _forward(theta, net, netf, acts, offsets, zout, rows)
+        if rows == 1:  # serving one row at a time: loops beat a BLAS matrix-vector call
+            _forward_row(theta, net, netf, acts, offsets, zout, rows)
+        else:
+            _forward(theta, net, netf, acts, offsets, zout, rows)
         for i in range(rows):
             for j in range(n_out):
                 value = acts[_ix(p_off + i * n_out + j)]
@@ -80,7 +84,10 @@ def _layer_outputs(theta, net, netf, X, out):
         start = block * cap
         rows = min(cap, n - start)
         _load_rows(acts, X, start, rows)
-        _forward(theta, net, netf, acts, offsets, zout, rows)
+        if rows == 1:  # as in _predict, so the last layer's outputs are predict's, bit for bit
+            _forward_row(theta, net, netf, acts, offsets, zout, rows)
+        else:
+            _forward(theta, net, netf, acts, offsets, zout, rows)
         col = 0
         for k in range(1, L + 1):
             width = _size(net, k)
