@@ -304,26 +304,23 @@ class MLPBase:
         n_in = self._n_in
         dtype = self._dtype
         # fast path, for serving one row at a time: already the kernels' dtype and layout
-        # (flags.carray = C-contiguous, aligned and writeable)
-        if (
-            type(X) is np.ndarray
-            and len(shape := X.shape) == 2
-            and shape[1] == n_in
-            and shape[0] > 0
-            and X.dtype == dtype
-            and X.flags.carray
-        ):
-            out = self._predict_rows(X)
-            if self._predict_checks_output:
-                return out
-            if X.shape[0] == 1:  # inline check_output's cheap test (one row served at a time)
-                try:
-                    total = math.fsum(out.flat)
-                except (OverflowError, ValueError):
-                    total = math.nan
-                if total - total == 0.0:
+        # (flags.carray = C-contiguous, aligned and writeable), as rows or as one 1-D sample
+        if type(X) is np.ndarray and X.dtype == dtype and X.flags.carray:
+            shape = X.shape
+            if len(shape) == 1 and shape[0] == n_in:
+                return self._checked_output(self._predict_rows(X.reshape(1, n_in)))[0]
+            if len(shape) == 2 and shape[1] == n_in and shape[0] > 0:
+                out = self._predict_rows(X)
+                if self._predict_checks_output:
                     return out
-            return check_output(out)
+                if shape[0] == 1:  # inline check_output's cheap test (one row at a time)
+                    try:
+                        total = math.fsum(out.flat)
+                    except (OverflowError, ValueError):
+                        total = math.nan
+                    if total - total == 0.0:
+                        return out
+                return check_output(out)
         array = as_float_array(X, "X", dtype)
         if array.ndim == 1:
             if array.shape[0] != n_in:
