@@ -7,8 +7,10 @@ so that no array view is created per step, and call no function that takes an ar
 :mod:`fastnn.kernels._jit` for why).
 
 Sigmoid (on more than a handful of values) and softmax use :func:`fastnn.kernels._math._exp`, an
-``exp`` that vectorises (within 1 ulp of ``np.exp``); the C library's ``exp``, quicker for a single
-value, serves tiny layers and the rarer activations.
+``exp`` that vectorises (within 1 ulp of ``np.exp``), or for float32 layers its float32 version
+``_exp32`` (within 1.5 float32 ulp; the layer's arithmetic is then float32 too, twice the values
+per vector); the C library's ``exp``, quicker for a single value, serves tiny layers and the
+rarer activations.
 
 Derivatives are written in terms of the activation's *output* ``a = f(z)`` (as scikit-learn does),
 so the backward pass needs no stored pre-activations:
@@ -32,7 +34,7 @@ import numpy as np
 
 from .._names import Activation
 from ._jit import _ix, _refs_end_here, jit, jit_inline
-from ._math import _exp
+from ._math import _exp_of
 
 
 @jit
@@ -65,9 +67,10 @@ def _activate(code, param, buf, start, stop, n_cols):
             q = _ix(start + p)
             buf[q] = 1.0 / (1.0 + np.exp(-buf[q]))
     elif code == Activation.SIGMOID:
+        one = buf.dtype.type(1.0)  # float32 layers in float32 arithmetic (_exp_of: _exp32)
         for p in range(count):
             q = _ix(start + p)
-            buf[q] = 1.0 / (1.0 + _exp(-buf[q]))
+            buf[q] = one / (one + _exp_of(-buf[q]))
     elif code == Activation.RELU:
         for p in range(count):
             q = _ix(start + p)
@@ -86,7 +89,7 @@ def _activate(code, param, buf, start, stop, n_cols):
                 buf[_ix(row + j)] -= m
         for p in range(count):
             q = _ix(start + p)
-            buf[q] = _exp(buf[q])
+            buf[q] = _exp_of(buf[q])
         for r in range(count // n_cols):
             row = start + r * n_cols
             s = 0.0
