@@ -29,6 +29,8 @@ except ImportError:  # pragma: no cover
     FunctionCache = None  # type: ignore[misc,assignment]
 
 FASTMATH = frozenset({"nsz", "arcp", "contract", "reassoc"})
+#: the flags of :func:`jit_exact`: fused multiply-adds only
+EXACT_FASTMATH = frozenset({"contract"})
 
 #: Below this many multiply-adds a hand-written loop beats calling BLAS through ``np.dot`` (the
 #: call costs about 0.3 µs); above it BLAS wins, whatever the shape (measured: 32×64×1 takes
@@ -82,7 +84,7 @@ def jit_exact(func):
     would throw its extra precision away. Such a function takes no arrays and is small, so LLVM
     inlines it into its callers, keeping these flags on its own instructions.
     """
-    return _njit(func, nogil=True, fastmath={"contract"}, error_model="numpy")
+    return _njit(func, nogil=True, fastmath=set(EXACT_FASTMATH), error_model="numpy")
 
 
 def jit_inline(func):

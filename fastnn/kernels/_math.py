@@ -35,7 +35,7 @@ import math
 import numpy as np
 from numba.extending import overload
 
-from ._jit import _ix, jit_exact
+from ._jit import EXACT_FASTMATH, _ix, jit_exact
 
 _INV_STEP = 92.33248261689366  # 64 / ln 2
 # ln 2 / 64 = _STEP_HI + _STEP_LO; _STEP_HI has its low 28 mantissa bits zero, so k * _STEP_HI
@@ -115,7 +115,7 @@ def _exp_of(x):
     return _exp32(x) if isinstance(x, np.float32) else _exp(x)
 
 
-@overload(_exp_of, jit_options={"fastmath": {"contract"}})
+@overload(_exp_of, jit_options={"fastmath": set(EXACT_FASTMATH), "error_model": "numpy"})
 def _exp_of_compiled(x):  # pragma: no cover - runs when a kernel is compiled
     from numba.core import types
 
