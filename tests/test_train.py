@@ -66,6 +66,10 @@ PER_SAMPLE_CASES = {
         dict(schedule="cosine"),
     ),
     "early-stopping": ((3, 5, 1), "tanh", "sse", {}, dict(patience=3, validation=True)),
+    # wide output layers: the one-row loss must sum its outputs in the general loop's order
+    "wide-mse-output": ((3, 6, 13), ("tanh", "sigmoid"), "mse", {}, dict(loss_every=2)),
+    "wide-bce-output": ((3, 4, 11), ("relu", "sigmoid"), "binary_crossentropy", {}, {}),
+    "wide-huber-output": ((3, 5, 9), ("elu", "identity"), "huber", {}, {}),
 }
 
 

@@ -40,7 +40,7 @@ from .dense import (
     _w_off,
     _widest,
 )
-from .losses import _loss_norm, _loss_rows
+from .losses import _loss_norm, _loss_row, _loss_rows
 from .objective import _evaluate, _unit_weights, _weight_sum
 from .optimizers import _settings
 from .predict import _workspace
@@ -51,6 +51,10 @@ from .stopping import _all_finite, _early_stopping, _restore, _snapshot
 _OK, _EARLY_STOP, _DIVERGED = int(Status.OK), int(Status.EARLY_STOP), int(Status.DIVERGED)
 
 
+#: Whether :func:`_load_batch` is compiled as its twin :func:`_load_row`.
+_ONE_ROW = False
+
+
 @jit_inline
 def _load_batch(X, Y, sw, perms, local, start, rows, acts, Yb, swb):
     """Copy ``rows`` rows of the epoch's order from ``start`` on into the batch buffers.
@@ -59,6 +63,8 @@ def _load_batch(X, Y, sw, perms, local, start, rows, acts, Yb, swb):
     ``perms`` is empty); its inputs go to the input block of ``acts``, its targets to ``Yb``,
     its weight to ``swb`` (when there are weights).
     """
+    if _ONE_ROW:  # the twin _load_row: the branch is resolved when it compiles
+        rows = min(rows, 1)
     n_in = X.shape[1]
     for r in range(rows):
         src = _ix(perms[local, start + r] if perms.shape[0] > 0 else start + r)
@@ -66,9 +72,13 @@ def _load_batch(X, Y, sw, perms, local, start, rows, acts, Yb, swb):
             acts[_ix(r * n_in + j)] = X[src, j]
         for j in range(Y.shape[1]):
             Yb[r, j] = Y[src, j]
-        if sw.shape[0] > 0:
+        if not _ONE_ROW and sw.shape[0] > 0:
             swb[r] = sw[src]
     _refs_end_here(X, Y, sw, perms, acts, Yb, swb)
+
+
+#: :func:`_load_batch` for the per-sample loop: at most one row, no sample weights.
+_load_row = recompiled(_load_batch, "_load_row", jit_inline, _ONE_ROW=True)
 
 
 @jit
@@ -237,21 +247,24 @@ def _train_epochs(
 
 #: :func:`_train_epochs` for per-sample plain SGD on a network of small layers, where
 #: :func:`_per_sample_sgd` says so: the same source, with helpers that know the batch is one row
-#: without sample weights, the forward pass keeping each output's sum in a register
-#: (:func:`fastnn.kernels.dense._forward_one_row`) and the backward pass updating each layer as
-#: it goes (:func:`fastnn.kernels.dense._dense_backward_sgd`; the optimizer step after it then
-#: updates no parameter). The same steps and bits as :func:`_train_epochs`. Only helpers with
-#: the same arguments are swapped, so the loop's structure, and its freedom from reference
-#: counting, is the general loop's. (The tests of whether a layer goes to BLAS stay: replaced by
-#: constant ``False`` helpers, LLVM folds them and Numba's reference-count pruning then misses
-#: five pairs per layer and step.) A kernel of its own, called by the Python side, rather than a
-#: branch inside :func:`_train_epochs`: there, the general loop became a helper of a small
-#: dispatcher, and the precompiled build then rounded it differently from the JIT.
+#: without sample weights (:func:`_load_row`, :func:`fastnn.kernels.losses._loss_row`,
+#: :func:`fastnn.kernels.objective._unit_weights`), the forward pass keeping each output's sum in a
+#: register (:func:`fastnn.kernels.dense._forward_one_row`) and the backward pass updating each
+#: layer as it goes (:func:`fastnn.kernels.dense._dense_backward_sgd`; the optimizer step after it
+#: then updates no parameter). The same steps and bits as :func:`_train_epochs`. Only helpers with
+#: the same arguments are swapped, so the loop's structure, and its freedom from reference counting,
+#: is the general loop's. (The tests of whether a layer goes to BLAS stay: replaced by constant
+#: ``False`` helpers, LLVM folds them and Numba's reference-count pruning then misses five pairs per
+#: layer and step.) A kernel of its own, called by the Python side, rather than a branch inside
+#: :func:`_train_epochs`: there, the general loop became a helper of a small dispatcher, and the
+#: precompiled build then rounded it differently from the JIT.
 _train_epochs_per_sample = recompiled(
     _train_epochs,
     "_train_epochs_per_sample",
     jit,
     _weight_sum=_unit_weights,
+    _load_batch=_load_row,
+    _loss_rows=_loss_row,
     _forward_loops=_forward_one_row,
     _dense_backward=_dense_backward_sgd,
     _stepped=_none_stepped,
