@@ -595,6 +595,12 @@ def detail_lines(results: dict) -> list[str]:
                 lines.append(f"{workload} {impl}, inside the process (medians): {parts}")
         if rec is not None and rec["info"].get("fill_s"):
             lines.append(f"{workload}: filling the cache took {fmt_time(rec['info']['fill_s'])}")
+        if rec is not None and rec["info"].get("bytecode_off"):
+            lines.append(
+                f"{workload}: PYTHONDONTWRITEBYTECODE is set and no bytecode was written before, "
+                "so each new process compiled fastnn's modules from source (a user's installed "
+                "copy imports from bytecode)"
+            )
     for bench in results.get("benchmarks", []):
         e = bench.get("extra_info", {})
         if e.get("workload") == "W9a" and "train_many_s" in e:

@@ -71,6 +71,17 @@ class ChildRunner:
             self.children.append(json.loads(lines[-1]))
 
 
+def _no_bytecode() -> bool:
+    """Whether new processes compile fastnn's modules from source: bytecode writing is off
+    (``PYTHONDONTWRITEBYTECODE``) and no bytecode of ``fastnn/__init__.py`` is there to read."""
+    import importlib.util
+
+    import fastnn
+
+    cached = importlib.util.cache_from_source(fastnn.__file__)
+    return bool(os.environ.get("PYTHONDONTWRITEBYTECODE")) and not os.path.exists(cached)
+
+
 def _medians(children: list[dict]) -> dict:
     keys = [k for k in children[0] if k.endswith("_s")] if children else []
     return {k: statistics.median(c[k] for c in children) for k in keys}
@@ -102,6 +113,9 @@ def _run(benchmark, request, name, scripts, n_rounds, *, warm=True, title="", ne
             warmup=warm,
         )
         info = benchmark.extra_info
+        # with bytecode writing off and none written before, every child compiles fastnn's
+        # modules from source: its import costs tens of milliseconds more than a user's would
+        info["bytecode_off"] = _no_bytecode()
         if warm:
             # the first (untimed) run of fastnn's child filled the cache
             info["fill_s"] = record["first_call_s"].get("fastnn")
