@@ -60,15 +60,18 @@ class MLP(MLPBase):
     _predict_checks_output = True
 
     def _predict_rows(self, X: np.ndarray) -> np.ndarray:
-        out = np.empty((X.shape[0], self._n_out), self._dtype)
-        bad = _predict(self._theta, self._net, self._netf, X, out)
-        if bad >= X.shape[0]:
-            raise overflow_error(bad - X.shape[0])
-        if bad >= 0:
-            raise ValueError(
-                f"X contains NaN or infinity (first in row {bad}); remove or impute those values"
-            )
-        return out
+        n = X.shape[0]
+        out = np.empty((n, self._n_out), self._dtype)
+        # the implementation for θ's dtype called directly, not through the entry point's own
+        # Python frame (0.1 µs of a one-row predict's 3)
+        bad = _predict.implementations[self._dtype](self._theta, self._net, self._netf, X, out)
+        if bad < 0:
+            return out
+        if bad >= n:
+            raise overflow_error(bad - n)
+        raise ValueError(
+            f"X contains NaN or infinity (first in row {bad}); remove or impute those values"
+        )
 
     def _layer_outputs_rows(self, X):
         out = np.empty((X.shape[0], sum(self._spec.sizes[1:])), dtype=self._spec.dtype)
