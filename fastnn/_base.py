@@ -308,8 +308,9 @@ class MLPBase:
         # the builtin dtypes are singletons, so `is` answers at once for them (`==` is 50 ns)
         if type(X) is np.ndarray and (X.dtype is dtype or X.dtype == dtype) and X.flags.carray:
             shape = X.shape
-            if len(shape) == 1 and shape[0] == n_in:
-                return self._checked_output(self._predict_rows(X.reshape(1, n_in)))[0]
+            if len(shape) == 1 and shape[0] == n_in:  # as one row: X[None] and ravel() are
+                # views, as reshape and [0] would be, at half their cost (0.1 µs each)
+                return self._checked_output(self._predict_rows(X[None])).ravel()
             if len(shape) == 2 and shape[1] == n_in and shape[0] > 0:
                 out = self._predict_rows(X)
                 if self._predict_checks_output:
