@@ -100,8 +100,11 @@ class Case:
         """
         if not self.shuffle or self.full_batch:
             return None
-        rng = np.random.default_rng(self.seed)
-        return np.stack([rng.permutation(self.n_samples) for _ in range(self.epochs)])
+        from fastnn import engine
+        from fastnn.reference import shuffle
+
+        keys = engine.shuffle_keys(np.random.default_rng(self.seed), self.epochs)  # as fit draws
+        return engine.row_orders(shuffle.row_orders, keys, self.n_samples)
 
     def layer_params(self) -> list[tuple[np.ndarray, np.ndarray | None]]:
         """θ₀ as copies ``[(W_k, b_k), ...]``, W of shape (in, out), b None without biases."""

@@ -11,6 +11,7 @@ apart. A subclass supplies the methods that do the maths: ``_predict_rows``,
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -347,6 +348,10 @@ class MLPBase:
     #: Whether ``_predict_rows`` refuses overflowed outputs itself.
     _predict_checks_output = False
 
+    #: ``_row_orders(keys, out)``: the row orders of shuffled epochs (see
+    #: :func:`fastnn.engine.row_orders`), set by each twin.
+    _row_orders: Callable
+
     def _checked_output(self, out: np.ndarray) -> np.ndarray:
         return out if self._predict_checks_output else check_output(out)
 
@@ -478,7 +483,10 @@ class MLPBase:
             inverse scaling); ``η * gamma^(epoch // step_size)``; cosine annealing from η to
             ``min_lr`` over ``schedule_epochs`` (default ``epochs``).
         shuffle : bool
-            Visit rows in a new random order each epoch (ignored for full-batch training).
+            Visit rows in a new random order each epoch (ignored for full-batch training). Each
+            shuffled epoch draws one 64-bit key from the generator (see ``seed``) and its order
+            is a Fisher–Yates shuffle computed from that key (:mod:`fastnn.kernels.shuffle`):
+            the same seed gives the same orders, and two fits of 2 epochs shuffle as one of 4.
         seed : int, numpy Generator or None
             Source of the shuffling; None continues the model's own generator (seeded at
             construction), so a seeded model trains reproducibly.

@@ -215,9 +215,11 @@ def train(
     shuffle : bool
         Visit the rows in a new order each epoch (ignored for full-batch training).
     rng : numpy Generator, optional
-        Draws the row orders: the same as ``rng.permutation(n)`` once per epoch, drawn for a
-        chunk of epochs in one call, and left as after one such call per epoch trained (also
-        when training stops early); default: the model's generator.
+        Source of the row orders; default: the model's generator. Each shuffled epoch draws one
+        64-bit key from it (:func:`shuffle_keys`, a chunk of epochs' keys in one call), and its
+        order is a function of that key (:func:`row_orders`; the algorithm is in
+        :mod:`fastnn.kernels.shuffle`). The generator is left as after one draw per epoch
+        trained, also when training stops early, so two runs of 2 epochs shuffle as one of 4.
     permutation : callable, optional
         ``permutation(n)`` returns the row order of the next epoch; replaces ``rng`` (for callers
         with a shuffling stream of their own, such as scikit-learn's). It is called for a chunk
@@ -280,7 +282,7 @@ def _train_data(
     if permutation is not None:
         orders: _RowOrders = _CalledOrders(permutation, n)
     else:
-        orders = _GeneratorOrders(rng if rng is not None else model._rng, n)
+        orders = _GeneratorOrders(rng if rng is not None else model._rng, n, model._row_orders)
     owned = progress if progress is not verbose else None  # made here: closed here
     try:
         history = _run(model, X, Y, sw, config, epochs, shuffle and config.batch_size < n, orders,
@@ -304,33 +306,42 @@ class _RowOrders:
         draw."""
 
 
-class _GeneratorOrders(_RowOrders):
-    """Orders from a numpy Generator, the same bits as one ``permutation(n)`` per epoch."""
+def shuffle_keys(rng: np.random.Generator, count: int) -> np.ndarray:
+    """The keys of ``count`` shuffled epochs, drawn from ``rng``: one 64-bit draw each (drawing
+    them in several calls gives the same keys as in one)."""
+    return rng.integers(0, 2**64, size=count, dtype=np.uint64)
 
-    def __init__(self, generator: np.random.Generator, n: int):
-        self.generator = generator
-        self.rows = np.arange(n, dtype=np.int64)
+
+def row_orders(fill: Callable, keys: np.ndarray, n: int) -> np.ndarray:
+    """The row orders of the epochs of ``keys`` over ``n`` rows, computed by ``fill``
+    (``_row_orders`` of :mod:`fastnn.kernels.shuffle`, or its twin
+    :func:`fastnn.reference.shuffle.row_orders`): an int64 array of shape ``(len(keys), n)``."""
+    out = np.empty((keys.shape[0], n), dtype=np.int64)  # C order, as the kernels read it
+    with np.errstate(over="ignore"):  # the hash wraps modulo 2^64 (numpy scalars would warn)
+        fill(np.ascontiguousarray(keys, dtype=np.uint64), out)
+    return out
+
+
+class _GeneratorOrders(_RowOrders):
+    """Orders from a numpy Generator: one key per epoch (:func:`shuffle_keys`), its order
+    computed by the model's ``fill`` (see :func:`row_orders`)."""
+
+    def __init__(self, generator: np.random.Generator, n: int, fill: Callable):
+        self.generator, self.n, self.fill = generator, n, fill
         self.drawn = 0
         self.before: Mapping[str, Any] | None = None
 
-    def _shuffled(self, count):
-        # one call for the orders of ``count`` epochs: numpy shuffles each row in turn as
-        # permutation(n) does, so the orders are the same bits as ``count`` calls of it
-        orders = np.empty((count, self.rows.shape[0]), dtype=np.int64)  # C order, as read
-        orders[:] = self.rows
-        return self.generator.permuted(orders, axis=1, out=orders)
-
     def draw(self, count):
         self.before, self.drawn = self.generator.bit_generator.state, count
-        return self._shuffled(count)
+        return row_orders(self.fill, shuffle_keys(self.generator, count), self.n)
 
     def used(self, count):
-        # a chunk that stopped early (early stopping, divergence, an interrupt) drew orders it
-        # did not use: from the state before the chunk, draw again only those it used, so the
+        # a chunk that stopped early (early stopping, divergence, an interrupt) drew keys it did
+        # not use: from the state before the chunk, draw again only those it used, so the
         # generator's state afterwards does not depend on how the epochs were chunked
         if self.before is not None and count < self.drawn:
             self.generator.bit_generator.state = self.before
-            self._shuffled(count)
+            shuffle_keys(self.generator, count)
         self.before = None
 
 
@@ -588,7 +599,7 @@ def _train_block(kernel, models, X, Y, sw, validation, plans, theta) -> list:
     every = [config.loss_every for config in configs]
     full_hist = np.full((K, max((epochs - 1) // k + 1 if k else 0 for k in every)), np.nan)
     rngs = [model._rng_for(plan) for model, plan in zip(models, plans, strict=True)]
-    orders = [_GeneratorOrders(rng, n) for rng in rngs]
+    orders = [_GeneratorOrders(rng, n, first._row_orders) for rng in rngs]
     shuffled = _shuffles(plans[0], n)
     if shuffled:
         perms = np.zeros((K, epochs, n), dtype=np.int64)

@@ -14,6 +14,7 @@ from .kernels._aot import (
     _loss_and_gradient,
     _per_sample_sgd,
     _predict,
+    _row_orders,
     _train_block,
     _train_epochs,
     _train_epochs_per_sample,
@@ -58,6 +59,9 @@ class MLP(MLPBase):
 
     #: The kernel reports overflowed outputs itself (see :func:`fastnn.kernels.predict._predict`).
     _predict_checks_output = True
+
+    #: The row orders of shuffled epochs, in compiled code (:mod:`fastnn.kernels.shuffle`).
+    _row_orders = staticmethod(_row_orders)
 
     def _predict_rows(self, X: np.ndarray) -> np.ndarray:
         n = X.shape[0]

@@ -259,10 +259,11 @@ def test_cached_kernels_are_recompiled_when_a_helper_they_call_changes(tmp_path)
 
 
 def _theta(name: str, dtype: str) -> str:
-    """Numba's type of kernel ``name``'s first argument (θ, or a stack of θ) in ``dtype``."""
-    first = _aot.ENTRY_POINTS[name][1].split("(", 1)[1]
-    ndim = 2 if first.startswith("F[:, ::1]") else 1
-    return f"array({dtype}, {ndim}d, C)"
+    """Numba's type of kernel ``name``'s first argument (θ, or a stack of θ) in ``dtype``
+    (the same for every dtype when the kernel takes no θ)."""
+    from numba.core.sigutils import normalize_signature
+
+    return str(normalize_signature(_aot.signature_for(name, dtype))[0][0])
 
 
 @pytest.mark.needs_jit

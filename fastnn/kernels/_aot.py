@@ -44,8 +44,10 @@ import numpy as np
 
 #: Every compiled function the Python side calls: ``name: (module, signature)``. ``module`` is
 #: the module of :mod:`fastnn.kernels` that defines it; ``signature`` is a Numba signature in
-#: which ``F`` stands for θ's dtype (one version is built per dtype of :data:`DTYPES`). Array
-#: arguments are C-contiguous (``[::1]``, ``[:, ::1]``), as fastnn._validation makes them.
+#: which ``F`` stands for θ's dtype (one version is built per dtype of :data:`DTYPES`; calls pick
+#: it by the first argument's dtype, and a signature without ``F`` calls the float64 one, all
+#: versions being the same). Array arguments are C-contiguous (``[::1]``, ``[:, ::1]``), as
+#: fastnn._validation makes them.
 ENTRY_POINTS: dict[str, tuple[str, str]] = {
     "_predict": ("predict", "i8(F[::1], i8[::1], f8[::1], F[:, ::1], F[:, ::1])"),
     "_layer_outputs": ("predict", "none(F[::1], i8[::1], f8[::1], F[:, ::1], F[:, ::1])"),
@@ -68,6 +70,7 @@ ENTRY_POINTS: dict[str, tuple[str, str]] = {
         " F[:, ::1], F[::1], f8[::1], f8[::1])",
     ),
     "_per_sample_sgd": ("train", "b1(F[::1], i8[::1], i8, i8[::1], f8[::1])"),  # F first: θ's dtype
+    "_row_orders": ("shuffle", "none(u8[::1], i8[:, ::1])"),  # no θ: one version serves all
     "_train_block": (
         "many",
         "none(F[:, ::1], i8[::1], f8[::1], F[:, ::1], F[:, ::1], F[::1], i8[:, :, ::1], i8[::1],"
@@ -482,9 +485,13 @@ def make_entry(name: str, resolve=_resolve):
     """
     impls = _Implementations(name, resolve)
     args = ", ".join(f"a{i}" for i in range(1, _arity(ENTRY_POINTS[name][1])))
-    namespace = {"impls": impls}
+    # the version for θ's dtype; a kernel without θ (no F in its signature) has one version
+    key = (
+        "theta.dtype" if signature_for(name, "float32") != signature_for(name, "float64") else "F8"
+    )
+    namespace = {"impls": impls, "F8": np.dtype(np.float64)}
     exec(  # generated from the table above, nothing else
-        f"def {name}(theta, {args}):\n    return impls[theta.dtype](theta, {args})\n", namespace
+        f"def {name}(theta, {args}):\n    return impls[{key}](theta, {args})\n", namespace
     )
     entry: Any = namespace[name]
     entry.implementations = impls

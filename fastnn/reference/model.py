@@ -13,7 +13,7 @@ import numpy as np
 from .. import _io
 from .._base import MLPBase
 from .._names import Status
-from . import activations, losses, optimizers, regularization, schedules, stopping
+from . import activations, losses, optimizers, regularization, schedules, shuffle, stopping
 
 
 class MLP(MLPBase):
@@ -26,6 +26,9 @@ class MLP(MLPBase):
     same results to rounding error, much slower. Use it to read or debug what fastnn computes.
     """
     )
+
+    #: The row orders of shuffled epochs, in numpy (:mod:`fastnn.reference.shuffle`).
+    _row_orders = staticmethod(shuffle.row_orders)
 
     # --- the maths -----------------------------------------------------------------------------
 
