@@ -306,9 +306,18 @@ class _RowOrders:
         draw."""
 
 
+#: Bit generators whose raw outputs are ``integers(0, 2**64, dtype=np.uint64)``'s draws, state
+#: included (MT19937's raw outputs are 32-bit).
+_RAW_IS_UINT64 = (np.random.PCG64, np.random.PCG64DXSM, np.random.SFC64, np.random.Philox)
+
+
 def shuffle_keys(rng: np.random.Generator, count: int) -> np.ndarray:
-    """The keys of ``count`` shuffled epochs, drawn from ``rng``: one 64-bit draw each (drawing
-    them in several calls gives the same keys as in one)."""
+    """The keys of ``count`` shuffled epochs, drawn from ``rng``: the values and generator state
+    of ``rng.integers(0, 2**64, size=count, dtype=np.uint64)``, one 64-bit draw each (so
+    drawing them in several calls gives the same keys as in one)."""
+    bits = rng.bit_generator
+    if type(bits) in _RAW_IS_UINT64:  # the same draws, without integers' checks (~5-20 µs)
+        return bits.random_raw(count)
     return rng.integers(0, 2**64, size=count, dtype=np.uint64)
 
 

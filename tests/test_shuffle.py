@@ -50,6 +50,18 @@ def test_kernel_and_twin_give_the_same_orders_and_each_is_a_permutation(key, cou
     np.testing.assert_array_equal(np.sort(orders, axis=1), np.tile(np.arange(n), (count, 1)))
 
 
+@pytest.mark.parametrize("bits", ["PCG64", "PCG64DXSM", "SFC64", "Philox", "MT19937"])
+def test_keys_are_the_generators_uint64_draws_for_every_bit_generator(bits):
+    rng = np.random.Generator(getattr(np.random, bits)(12))
+    rng.random(dtype=np.float32)  # a half-used 32-bit buffer, where a generator has one
+    twin = np.random.Generator(getattr(np.random, bits)(12))
+    twin.bit_generator.state = rng.bit_generator.state
+    keys = engine.shuffle_keys(rng, 9)
+    assert keys.dtype == np.uint64 and keys.shape == (9,)
+    np.testing.assert_array_equal(keys, twin.integers(0, 2**64, size=9, dtype=np.uint64))
+    assert repr(rng.bit_generator.state) == repr(twin.bit_generator.state)
+
+
 def test_no_epochs_is_an_empty_array():
     assert compiled([], 4).shape == (0, 4)
     assert reference([], 4).shape == (0, 4)
