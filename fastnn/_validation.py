@@ -231,6 +231,15 @@ def as_float_array(value: object, name: str, dtype: np.dtype) -> np.ndarray:
     """
     if isinstance(value, np.ndarray):
         array = value
+        flags = array.flags
+        if (
+            type(array) is np.ndarray
+            and array.dtype == dtype
+            and flags.c_contiguous
+            and flags.aligned
+            and flags.writeable
+        ):
+            return array  # already as required: what np.require would return, ~2 µs sooner
         if type(value) is not np.ndarray and isinstance(value, np.ma.MaskedArray):
             array = unmasked(value, name)
     else:

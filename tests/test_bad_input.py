@@ -1278,3 +1278,26 @@ def test_histories_grow_across_chunks(nn, loss_every, monkeypatch):
     if loss_every:
         assert model.history_.full_loss.tobytes() == full.history_.full_loss.tobytes()
         assert len(model.history_.full_loss) == 13
+
+
+@pytest.mark.parametrize("nn", [fastnn, ref], ids=["compiled", "reference"])
+def test_remembered_fit_settings_are_still_checked_by_type_and_value(nn):
+    # fit remembers the checked plan of plain settings (fastnn._base._plan_for): a value equal
+    # to one that passed (True == 1) must still be refused, and a NaN learning rate each time
+    # (it is never equal to itself, so never remembered)
+    X, y = np.zeros((6, 2)), np.zeros(6)
+    model = nn.MLP((2, 2, 1), "tanh", seed=0)
+    for _ in range(2):  # the second round finds the plans remembered
+        model.fit(X, y, epochs=1, batch_size=2, learning_rate=0.1)
+        with pytest.raises(TypeError, match="epochs must be an integer"):
+            model.fit(X, y, epochs=True, batch_size=2, learning_rate=0.1)
+        with pytest.raises(TypeError, match="batch_size must be an integer"):
+            model.fit(X, y, epochs=1, batch_size=True, learning_rate=0.1)
+        with pytest.raises(ValueError, match="learning_rate"):
+            model.fit(X, y, epochs=1, batch_size=2, learning_rate=float("nan"))
+    before = model.params.copy()
+    model.fit(X, y, epochs=1, batch_size=2, learning_rate=0.1, shuffle=False)
+    again = nn.MLP((2, 2, 1), "tanh", seed=0)
+    again.params = before
+    again.fit(X, y, epochs=1, batch_size=2, learning_rate=0.1, shuffle=False)
+    np.testing.assert_array_equal(model.params, again.params)

@@ -4,7 +4,7 @@ Two views. Numba's runtime counts every allocation made inside compiled code: a 
 the same number whatever its number of steps (the kernels allocate their workspaces once per
 call). Python's tracemalloc sees every array, numpy's and the kernels' (Numba's runtime reports
 to it): its peak during ``fit`` grows with the number of epochs only by the shuffling
-permutations (one int64 per row per epoch, drawn in Python) and the per-epoch loss history.
+orders (one int64 per row per epoch, and its 64-bit key) and the per-epoch loss history.
 """
 
 from __future__ import annotations
@@ -125,6 +125,9 @@ def test_traced_peak_does_not_grow_with_epochs_without_shuffling(data):
 def test_traced_peak_grows_only_by_the_permutations_when_shuffling(data):
     X, Y = data
     one, many = traced_peak(X, Y, 1, True), traced_peak(X, Y, 16, True)
-    permutations = 15 * X.shape[0] * 8  # one int64 per row for each extra epoch
+    # for each extra epoch: one int64 per row of its order, and the 64-bit key it is made from
+    permutations = 15 * (X.shape[0] + 1) * 8
     assert many - one >= permutations  # they are there ...
-    assert many - one <= permutations + 15 * HISTORY_BYTES_PER_EPOCH + 1024  # ... and nothing else
+    # ... and nothing else (tracemalloc also counts what other threads allocate meanwhile, such
+    # as pytest-xdist's channel to its controller: a few KB of slack, against 77 KB of orders)
+    assert many - one <= permutations + 15 * HISTORY_BYTES_PER_EPOCH + 4096
