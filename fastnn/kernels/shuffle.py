@@ -7,7 +7,8 @@ counter-based generator: position ``i`` (from ``n - 1`` down to 1) swaps with ``
 draw from ``0 … i`` (Lemire's multiply-and-reject) made from the word of counter ``i``: the high
 32 bits of SplitMix64's output number ``i`` for seed ``key``. A rejected word (probability below
 ``(i + 1) / 2^32``) is followed by the words of counters ``i + a·2^56``, ``a = 1, 2, …``. The
-words of a key need no state, so all of them are computed in a loop that vectorises.
+words of a key need no state, so on tables of :data:`_VECTOR_MIN` rows or more an epoch's words
+are all computed first, in a loop that vectorises.
 """
 
 import numpy as np
