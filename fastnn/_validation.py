@@ -231,15 +231,10 @@ def as_float_array(value: object, name: str, dtype: np.dtype) -> np.ndarray:
     """
     if isinstance(value, np.ndarray):
         array = value
-        flags = array.flags
-        if (
-            type(array) is np.ndarray
-            and array.dtype == dtype
-            and flags.c_contiguous
-            and flags.aligned
-            and flags.writeable
-        ):
-            return array  # already as required: what np.require would return, ~2 µs sooner
+        # already as required (flags.carray: C-contiguous, aligned, writeable, the test the
+        # predict fast path uses): what np.require would return, ~2 µs sooner
+        if type(array) is np.ndarray and array.dtype == dtype and array.flags.carray:
+            return array
         if type(value) is not np.ndarray and isinstance(value, np.ma.MaskedArray):
             array = unmasked(value, name)
     else:
