@@ -129,6 +129,9 @@ def _everything(case, dtype):
     net = fastnn.MLP(sizes, case["acts"], loss=case["loss"], seed=3, dtype=dtype)
     out = {
         "predict": net.predict(X),
+        # predict's one-row fast paths: (1, n) and (n,) in θ's dtype
+        "predict one row": net.predict(X[:1].astype(dtype)),
+        "predict one sample": net.predict(X[0].astype(dtype)),
         "layer_outputs": np.concatenate([a.ravel() for a in net.layer_outputs(X)]),
         "loss": np.array([net.loss(X, Y, sample_weight=sw)]),
         "gradient": net.gradient(X, Y, sample_weight=sw),

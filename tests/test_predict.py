@@ -16,7 +16,7 @@ from conftest import ACTIVATIONS, assert_close
 import fastnn
 import fastnn.reference
 from fastnn.kernels._jit import ROW_BLOCK
-from fastnn.kernels.predict import _layer_outputs, _predict
+from fastnn.kernels.predict import _layer_outputs, _predict, _predict_sample
 
 SHAPES = {
     "one-row": ((3, 4, 2), 1),
@@ -135,3 +135,68 @@ def test_overflowed_outputs_are_reported_after_the_rows(rng):
     compiled = fastnn.MLP((2, 3, 1), "identity", seed=0, params=model.params)
     with pytest.raises(ValueError, match=rf"overflowed the network.*row {ROW_BLOCK + 2}\b"):
         compiled.predict(X[1:])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_one_row_fast_path_is_the_general_path(dtype, rng):
+    """``MLP.predict``'s path for one row already in θ's dtype and layout, (1, n) or (n,),
+    returns what the general path returns for the same values (a list, converted and checked),
+    bit for bit, as a new array each call; any other row goes the general way and is checked."""
+    model = fastnn.MLP((5, 16, 3), "tanh", seed=4, dtype=dtype)
+    x = rng.standard_normal((1, 5)).astype(dtype)
+    general = model.predict(x.tolist())
+    assert general.dtype == dtype and general.shape == (1, 3)
+    first = model.predict(x)
+    assert first.dtype == dtype and np.array_equal(first, general)
+    one = model.predict(x[0])
+    assert one.shape == (3,) and one.dtype == dtype and np.array_equal(one, general[0])
+    first[:] = 0.0  # the caller owns the result: the next call does not reuse it
+    assert np.array_equal(model.predict(x), general)
+    model.params = model.params * 2  # the fast path reads the model's current θ
+    assert np.array_equal(model.predict(x), model.predict(x.tolist()))
+    assert not np.array_equal(model.predict(x), general)
+    # rows that are not in the fast path's form: same values, converted first
+    readonly = x.copy()
+    readonly.flags.writeable = False
+    strided = np.repeat(x, 2, axis=1)[:, ::2]
+    other_dtype = x.astype(np.float32 if dtype == np.float64 else np.float64)
+    expected = model.predict(x)
+    for variant in (readonly, strided, readonly[0], np.asfortranarray(x)):
+        assert np.array_equal(model.predict(variant), expected.reshape((*variant.shape[:-1], 3)))
+    assert_close(model.predict(other_dtype), expected, rtol=1e-5)
+    # and bad rows are refused with the general path's messages
+    bad = x.copy()
+    bad[0, 2] = np.nan
+    for row in (bad, bad[0]):
+        with pytest.raises(ValueError, match=r"NaN or infinity \(first in row 0\)"):
+            model.predict(row)
+    with pytest.raises(ValueError, match="expects 5 inputs"):
+        model.predict(x[0, :4])
+    with pytest.raises(ValueError, match="network expects 5"):
+        model.predict(x[:, :4])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", ["one-row", "width-1", "wide"])
+def test_predict_sample_is_predict_of_one_row(shape, dtype, rng):
+    """``_predict_sample`` (1-D input and output) fills what ``_predict`` fills for the same row
+    as a (1, n) matrix, bit for bit, and returns the same codes: 0 for a NaN input, 1 for an
+    output that overflowed."""
+    sizes, _ = SHAPES[shape]
+    model = fastnn.MLP(sizes, "tanh", "mse", seed=5, dtype=dtype)
+    theta, net, netf = model.params, model._net, model._netf
+    x = rng.standard_normal(sizes[0]).astype(dtype)
+    out = np.full(sizes[-1], np.nan, dtype=dtype)
+    rows = np.full((1, sizes[-1]), np.nan, dtype=dtype)
+    assert _predict_sample(theta, net, netf, x, out) == -1
+    assert _predict(theta, net, netf, x[None].copy(), rows) == -1
+    assert np.array_equal(out, rows[0])
+    ref = fastnn.reference.MLP(sizes, "tanh", "mse", dtype=dtype, params=theta)
+    assert_close(out, ref.predict(x), rtol=1e-10 if dtype == np.float64 else 1e-5)
+    x[0] = np.nan
+    assert _predict_sample(theta, net, netf, x, out) == 0
+    identity = fastnn.MLP(sizes, "identity", "mse", seed=5, dtype=dtype)
+    big = np.full(sizes[0], np.finfo(dtype).max / 2, dtype=dtype)
+    with np.errstate(all="ignore"):
+        code = _predict_sample(identity.params * 1e30, identity._net, identity._netf, big, out)
+    assert code == 1

@@ -50,6 +50,7 @@ import numpy as np
 #: fastnn._validation makes them.
 ENTRY_POINTS: dict[str, tuple[str, str]] = {
     "_predict": ("predict", "i8(F[::1], i8[::1], f8[::1], F[:, ::1], F[:, ::1])"),
+    "_predict_sample": ("predict", "i8(F[::1], i8[::1], f8[::1], F[::1], F[::1])"),
     "_layer_outputs": ("predict", "none(F[::1], i8[::1], f8[::1], F[:, ::1], F[:, ::1])"),
     "_loss": ("objective", "f8(F[::1], i8[::1], f8[::1], F[:, ::1], F[:, ::1], F[::1], f8)"),
     "_loss_and_gradient": (
