@@ -331,26 +331,6 @@ class MLPBase:
         """
         n_in = self._n_in
         dtype = self._dtype
-        # fast path, for serving one row at a time: already the kernels' dtype and layout
-        # (flags.carray = C-contiguous, aligned and writeable), as rows or as one 1-D sample;
-        # the builtin dtypes are singletons, so `is` answers at once for them (`==` is 50 ns)
-        if type(X) is np.ndarray and (X.dtype is dtype or X.dtype == dtype) and X.flags.carray:
-            shape = X.shape
-            if len(shape) == 1 and shape[0] == n_in:  # as one row: X[None] and ravel() are
-                # views, as reshape and [0] would be, at half their cost (0.1 µs each)
-                return self._checked_output(self._predict_rows(X[None])).ravel()
-            if len(shape) == 2 and shape[1] == n_in and shape[0] > 0:
-                out = self._predict_rows(X)
-                if self._predict_checks_output:
-                    return out
-                if shape[0] == 1:  # inline check_output's cheap test (one row at a time)
-                    try:
-                        total = math.fsum(out.flat)
-                    except (OverflowError, ValueError):
-                        total = math.nan
-                    if total - total == 0.0:
-                        return out
-                return check_output(out)
         array = as_float_array(X, "X", dtype)
         if array.ndim == 1:
             if array.shape[0] != n_in:
